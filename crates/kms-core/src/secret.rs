@@ -1,0 +1,115 @@
+use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// A secret byte string of any length (a data key, a plaintext value), zeroized on drop.
+///
+/// `Debug` prints only the length. Read it through [`SecretBytes::expose_secret`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    /// Takes ownership of `bytes`; they are zeroized when this value drops.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBytes(Zeroizing::new(bytes))
+    }
+
+    /// Copies `bytes` into a new secret.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        SecretBytes::new(bytes.to_vec())
+    }
+
+    /// The secret bytes.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Mutable access, e.g. for in-place decryption.
+    pub fn expose_secret_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the secret is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<u8>> for SecretBytes {
+    fn from(v: Vec<u8>) -> Self {
+        SecretBytes::new(v)
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes([REDACTED; {} bytes])", self.0.len())
+    }
+}
+
+/// A 256-bit key (an aead root key, an AES-GCM data key), zeroized on drop.
+///
+/// It is 32 bytes by construction. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Key256([u8; 32]);
+
+impl Key256 {
+    /// Length of the key in bytes.
+    pub const LEN: usize = 32;
+
+    /// Wraps 32 bytes of key material.
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Key256(bytes)
+    }
+
+    /// Copies a slice that must be exactly 32 bytes long; otherwise returns its length.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, usize> {
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| bytes.len())?;
+        Ok(Key256(arr))
+    }
+
+    /// A fresh key from the OS RNG.
+    ///
+    /// # Errors
+    /// When the OS RNG fails.
+    pub fn generate() -> crate::Result<Self> {
+        let mut k = Key256([0u8; 32]);
+        crate::fill_random(&mut k.0)?;
+        Ok(k)
+    }
+
+    /// The key bytes.
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Key256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key256([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_bytes() {
+        let s = SecretBytes::from_slice(b"hunter2-canary");
+        assert_eq!(format!("{s:?}"), "SecretBytes([REDACTED; 14 bytes])");
+        let k = Key256::new([0x41; 32]);
+        assert_eq!(format!("{k:?}"), "Key256([REDACTED])");
+        assert_eq!(format!("{k:#?}"), "Key256([REDACTED])");
+    }
+
+    #[test]
+    fn key_length_is_checked() {
+        assert_eq!(Key256::from_slice(&[0u8; 31]).unwrap_err(), 31);
+        assert!(Key256::from_slice(&[0u8; 32]).is_ok());
+    }
+}
