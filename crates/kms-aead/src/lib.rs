@@ -1,1 +1,104 @@
-//! x
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+use async_trait::async_trait;
+use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
+use kms_core::{Backend, Error, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped};
+
+/// The backend type name, as in `kms "aead" {...}`.
+pub const KIND: &str = "aead";
+
+/// A static AES-256-GCM key with its configured `key_id`.
+pub struct AeadBackend {
+    cipher: Aes256Gcm,
+    key_id: KeyId,
+}
+
+impl std::fmt::Debug for AeadBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AeadBackend").field("key_id", &self.key_id).field("key", &"[REDACTED]").finish()
+    }
+}
+
+impl AeadBackend {
+    /// A backend over `key`, recording `key_id` (may be empty, as Boundary allows).
+    pub fn new(key: Key256, key_id: impl Into<KeyId>) -> Self {
+        AeadBackend { cipher: Aes256Gcm::new(&key), key_id: key_id.into() }
+    }
+}
+
+#[async_trait]
+impl Backend for AeadBackend {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    fn secret_limits(&self) -> SecretLimits {
+        SecretLimits::UNBOUNDED
+    }
+
+    /// aead values default to Boundary's direct layout.
+    fn prefers_direct_values(&self) -> bool {
+        true
+    }
+
+    /// Its own key id, or an empty one (Boundary records none).
+    fn may_unwrap(&self, recorded: &KeyId) -> bool {
+        recorded.is_empty() || recorded == &self.key_id
+    }
+
+    async fn wrap(&self, secret: &[u8], context: &WrapContext) -> Result<Wrapped> {
+        let nonce: [u8; NONCE_LEN] = kms_core::random_array()?;
+        let mut out = Vec::with_capacity(NONCE_LEN + secret.len() + TAG_LEN);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(secret);
+        let tag = self.cipher.seal_detached(&nonce, &context.to_aad(), &mut out[NONCE_LEN..])?;
+        out.extend_from_slice(&tag);
+        Ok(Wrapped { bytes: out, key_id: self.key_id.clone() })
+    }
+
+    async fn unwrap(&self, wrapped: &[u8], _recorded: &KeyId, context: &WrapContext) -> Result<SecretBytes> {
+        if wrapped.len() < NONCE_LEN + TAG_LEN {
+            return Err(Error::DecryptFailed);
+        }
+        let (nonce, body) = wrapped.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::DecryptFailed)?;
+        let mut buf = SecretBytes::from_slice(body);
+        let len = self.cipher.open_in_place(&nonce, &context.to_aad(), buf.expose_secret_mut())?.len();
+        buf.expose_secret_mut().truncate(len);
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn conformance() {
+        let backend = AeadBackend::new(Key256::new([7; 32]), "global_root");
+        kms_core::testkit::check_backend(&backend, &kms_core::testkit::Options::default()).await;
+    }
+
+    #[tokio::test]
+    async fn wrong_key_fails_and_debug_redacts() {
+        let a = AeadBackend::new(Key256::new([1; 32]), "k");
+        let b = AeadBackend::new(Key256::new([2; 32]), "k");
+        let w = a.wrap(b"x", &WrapContext::None).await.unwrap();
+        assert!(matches!(b.unwrap(&w.bytes, &w.key_id, &WrapContext::None).await, Err(Error::DecryptFailed)));
+        assert_eq!(format!("{a:?}"), "AeadBackend { key_id: KeyId(\"k\"), key: \"[REDACTED]\" }");
+    }
+
+    #[test]
+    fn may_unwrap_own_or_empty_ids_only() {
+        let a = AeadBackend::new(Key256::new([1; 32]), "k");
+        assert!(a.may_unwrap(&KeyId::new("k")));
+        assert!(a.may_unwrap(&KeyId::default()));
+        assert!(!a.may_unwrap(&KeyId::new("other")));
+    }
+}
