@@ -1,0 +1,127 @@
+//! Value encryption: go-kms-wrapping v2 [`BlobInfo`] values over any backend.
+//!
+//! Two mechanisms:
+//! - [`Mechanism::Direct`]: the backend wraps the value itself. For aead this is Boundary's
+//!   layout (`nonce ‖ ciphertext ‖ tag`, caller's AAD to AES-GCM); for awskms it is mechanism 0
+//!   (the KMS blob), limited to what KMS Encrypt takes (4 KiB).
+//! - [`Mechanism::Envelope`]: a fresh 32-byte data key and 12-byte IV encrypt the value with
+//!   AES-256-GCM and the caller's AAD; the backend wraps the data key with no context, as
+//!   go-kms-wrapping does. `KeyInfo.mechanism` is 1 (awskms's envelope mechanism).
+//!
+//! The default is the backend's preference ([`Backend::prefers_direct_values`]): aead → direct,
+//! awskms → envelope. These keep our values readable by Boundary and go-kms-wrapping.
+
+use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
+use kms_core::{awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes, WrapContext};
+
+use crate::select;
+
+/// How a value is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// The backend wraps the value itself.
+    Direct,
+    /// A local AES-256-GCM data key encrypts the value; the backend wraps the data key.
+    Envelope,
+}
+
+impl Mechanism {
+    /// The mechanism `backend` uses when the caller does not choose.
+    pub fn default_for(backend: &dyn Backend) -> Mechanism {
+        if backend.prefers_direct_values() {
+            Mechanism::Direct
+        } else {
+            Mechanism::Envelope
+        }
+    }
+}
+
+/// Encrypts `plaintext` with `backend`, binding `aad`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when `Direct` is asked for a value outside the backend's limits;
+/// backend errors otherwise.
+pub async fn encrypt_value(
+    backend: &dyn Backend,
+    plaintext: &[u8],
+    aad: &[u8],
+    mechanism: Option<Mechanism>,
+) -> Result<BlobInfo> {
+    match mechanism.unwrap_or_else(|| Mechanism::default_for(backend)) {
+        Mechanism::Direct => {
+            let limits = backend.secret_limits();
+            if !limits.allows(plaintext.len()) {
+                return Err(Error::InvalidInput(format!(
+                    "{} direct encryption takes {} to {} bytes; this value has {} (use envelope encryption)",
+                    backend.kind(),
+                    limits.min,
+                    limits.max.map_or("any number of".to_owned(), |m| m.to_string()),
+                    plaintext.len()
+                )));
+            }
+            let wrapped = backend.wrap(plaintext, &WrapContext::Aad(aad.to_vec())).await?;
+            Ok(BlobInfo {
+                ciphertext: wrapped.bytes,
+                key_info: Some(KeyInfo {
+                    mechanism: awskms_mechanism::DIRECT,
+                    key_id: wrapped.key_id.as_str().to_owned(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        }
+        Mechanism::Envelope => {
+            let data_key = Key256::generate()?;
+            let iv: [u8; NONCE_LEN] = kms_core::random_array()?;
+            let ciphertext = kms_core::cipher::seal(&Aes256Gcm::new(&data_key), &iv, aad, plaintext)?;
+            let wrapped = backend.wrap(data_key.expose_secret(), &WrapContext::None).await?;
+            Ok(BlobInfo {
+                ciphertext,
+                iv: iv.to_vec(),
+                key_info: Some(KeyInfo {
+                    mechanism: awskms_mechanism::ENVELOPE_AES_GCM,
+                    key_id: wrapped.key_id.as_str().to_owned(),
+                    wrapped_key: wrapped.bytes,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        }
+    }
+}
+
+/// Decrypts `blob` with the first of `wrappers` that opens it, binding `aad`.
+///
+/// `wrappers` are the configured wrappers of the purpose, in order; `purpose` names it in
+/// errors. See [`select::try_candidates`] for the order and the errors.
+///
+/// # Errors
+/// [`Error::DecryptFailed`] on a wrong key, wrong AAD or modified data;
+/// [`Error::NoMatchingWrapper`] when no wrapper may open the recorded key id.
+pub async fn decrypt_value(wrappers: &[&dyn Backend], blob: &BlobInfo, aad: &[u8], purpose: &str) -> Result<SecretBytes> {
+    let recorded = [KeyId::new(blob.key_id())];
+    if blob.is_envelope() {
+        let iv: [u8; NONCE_LEN] = blob.iv.as_slice().try_into().map_err(|_| Error::DecryptFailed)?;
+        if blob.ciphertext.len() < TAG_LEN {
+            return Err(Error::DecryptFailed);
+        }
+        let id = &recorded[0];
+        select::try_candidates(wrappers, &recorded, purpose, |w, _| async move {
+            let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
+            let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
+            let mut buf = SecretBytes::from_slice(&blob.ciphertext);
+            let n = Aes256Gcm::new(&key).open_in_place(&iv, aad, buf.expose_secret_mut())?.len();
+            buf.expose_secret_mut().truncate(n);
+            Ok(buf)
+        })
+        .await
+    } else {
+        let ctx = WrapContext::Aad(aad.to_vec());
+        select::try_candidates(wrappers, &recorded, purpose, |w, _| {
+            let ctx = &ctx;
+            let recorded = &recorded[0];
+            async move { w.unwrap(&blob.ciphertext, recorded, ctx).await }
+        })
+        .await
+    }
+}
