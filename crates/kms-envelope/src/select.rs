@@ -2,26 +2,50 @@
 
 use kms_core::{Backend, Error, KeyId, Result};
 
-/// Orders `wrappers` for data that records `recorded`: those whose current key id equals
-/// it first, then the others that [`Backend::may_unwrap`] it, in configuration order.
-pub fn candidates<'a>(wrappers: &[&'a dyn Backend], recorded: &KeyId) -> Vec<&'a dyn Backend> {
-    let exact = wrappers.iter().filter(|w| w.key_id() == recorded);
-    let other = wrappers.iter().filter(|w| w.key_id() != recorded && w.may_unwrap(recorded));
+/// A key that data records: the backend kind when the format names it (the stream format
+/// does, a bare BlobInfo does not) and the key id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// The backend kind, when recorded.
+    pub kind: Option<String>,
+    /// The recorded key id.
+    pub key_id: KeyId,
+}
+
+/// Orders `wrappers` for one recorded key: those whose current key id equals it first, then
+/// the others that [`Backend::may_unwrap`] it, in configuration order. A recorded kind must
+/// match the wrapper's.
+pub fn candidates<'a>(wrappers: &[&'a dyn Backend], recorded: &Recorded) -> Vec<&'a dyn Backend> {
+    let kind_ok = |w: &&&'a dyn Backend| recorded.kind.as_deref().is_none_or(|k| k == w.kind());
+    let exact = wrappers.iter().filter(kind_ok).filter(|w| w.key_id() == &recorded.key_id);
+    let other = wrappers
+        .iter()
+        .filter(kind_ok)
+        .filter(|w| w.key_id() != &recorded.key_id && w.may_unwrap(&recorded.key_id));
     exact.chain(other).copied().collect()
 }
 
-/// Tries `attempt` with each candidate for `recorded` until one succeeds.
+/// The (recorded index, wrapper) pairs to try, in order: recorded keys that a wrapper holds
+/// as its current key come first (configured and current keys before the rest), then the
+/// other recorded keys in the order the data lists them.
+pub fn plan<'a>(wrappers: &[&'a dyn Backend], recorded: &[Recorded]) -> Vec<(usize, &'a dyn Backend)> {
+    let mut order: Vec<usize> = (0..recorded.len()).collect();
+    order.sort_by_key(|&i| !wrappers.iter().any(|w| w.key_id() == &recorded[i].key_id));
+    order.into_iter().flat_map(|i| candidates(wrappers, &recorded[i]).into_iter().map(move |w| (i, w))).collect()
+}
+
+/// Tries `attempt(wrapper, recorded_index)` along [`plan`] until one succeeds.
 ///
 /// A [`Error::DecryptFailed`] from one candidate moves on to the next. When every candidate
-/// fails, the result is `DecryptFailed` if any of them said so (the data is not theirs or was
-/// modified), else the last error (e.g. an unreachable KMS). No candidate at all gives
-/// [`Error::NoMatchingWrapper`] naming the recorded id.
+/// fails, the result is the last non-`DecryptFailed` error if there was one (an unreachable
+/// KMS explains more than a wrapper that simply was not the right one), else `DecryptFailed`.
+/// No candidate at all gives [`Error::NoMatchingWrapper`] naming the recorded ids.
 ///
 /// # Errors
 /// As above.
 pub async fn try_candidates<'a, T, F, Fut>(
     wrappers: &[&'a dyn Backend],
-    recorded: &[KeyId],
+    recorded: &[Recorded],
     purpose: &str,
     mut attempt: F,
 ) -> Result<T>
@@ -29,27 +53,20 @@ where
     F: FnMut(&'a dyn Backend, usize) -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let mut decrypt_failed = false;
+    let plan = plan(wrappers, recorded);
+    if plan.is_empty() {
+        return Err(Error::NoMatchingWrapper {
+            purpose: purpose.to_owned(),
+            key_ids: recorded.iter().map(|r| r.key_id.as_str().to_owned()).collect(),
+        });
+    }
     let mut last_err = None;
-    for (index, id) in recorded.iter().enumerate() {
-        for w in candidates(wrappers, id) {
-            match attempt(w, index).await {
-                Ok(v) => return Ok(v),
-                Err(Error::DecryptFailed) => decrypt_failed = true,
-                Err(e) => last_err = Some(e),
-            }
+    for (index, w) in plan {
+        match attempt(w, index).await {
+            Ok(v) => return Ok(v),
+            Err(Error::DecryptFailed) => {}
+            Err(e) => last_err = Some(e),
         }
     }
-    if let Some(e) = last_err {
-        // An unreachable or refusing backend explains the failure better than a generic
-        // "decryption failed" from a wrapper that simply was not the right one.
-        return Err(e);
-    }
-    if decrypt_failed {
-        return Err(Error::DecryptFailed);
-    }
-    Err(Error::NoMatchingWrapper {
-        purpose: purpose.to_owned(),
-        key_ids: recorded.iter().map(|k| k.as_str().to_owned()).collect(),
-    })
+    Err(last_err.unwrap_or(Error::DecryptFailed))
 }

@@ -14,7 +14,7 @@
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
 use kms_core::{awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes, WrapContext};
 
-use crate::select;
+use crate::select::{self, Recorded};
 
 /// How a value is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,13 +99,13 @@ pub async fn encrypt_value(
 /// [`Error::DecryptFailed`] on a wrong key, wrong AAD or modified data;
 /// [`Error::NoMatchingWrapper`] when no wrapper may open the recorded key id.
 pub async fn decrypt_value(wrappers: &[&dyn Backend], blob: &BlobInfo, aad: &[u8], purpose: &str) -> Result<SecretBytes> {
-    let recorded = [KeyId::new(blob.key_id())];
+    let recorded = [Recorded { kind: None, key_id: KeyId::new(blob.key_id()) }];
     if blob.is_envelope() {
         let iv: [u8; NONCE_LEN] = blob.iv.as_slice().try_into().map_err(|_| Error::DecryptFailed)?;
         if blob.ciphertext.len() < TAG_LEN {
             return Err(Error::DecryptFailed);
         }
-        let id = &recorded[0];
+        let id = &recorded[0].key_id;
         select::try_candidates(wrappers, &recorded, purpose, |w, _| async move {
             let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
             let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
@@ -119,7 +119,7 @@ pub async fn decrypt_value(wrappers: &[&dyn Backend], blob: &BlobInfo, aad: &[u8
         let ctx = WrapContext::Aad(aad.to_vec());
         select::try_candidates(wrappers, &recorded, purpose, |w, _| {
             let ctx = &ctx;
-            let recorded = &recorded[0];
+            let recorded = &recorded[0].key_id;
             async move { w.unwrap(&blob.ciphertext, recorded, ctx).await }
         })
         .await
