@@ -428,9 +428,24 @@ pub async fn open_header(header: &Header, wrappers: &[&dyn Backend], aad: &[u8])
     if !header.aad_bound && !aad.is_empty() {
         return Err(Error::InvalidInput("this file was encrypted without AAD; --aad must not be given".into()));
     }
+    let keys = unwrap_file_keys(header, wrappers).await?;
+    let mac = header.compute_mac(&keys.mac_key, aad)?;
+    if !bool::from(mac.ct_eq(&header.mac)) {
+        return Err(Error::DecryptFailed);
+    }
+    Ok(StreamKey { keys, nonce_prefix: header.nonce_prefix, segment_size: header.segment_size as usize })
+}
+
+/// Unwraps the data key of `header` with the first of `wrappers` that can, checking it
+/// against the key commitment. Rewrap uses this to move a file to another key without
+/// touching its body; it does not check the header MAC (that needs the AAD).
+///
+/// # Errors
+/// As [`open_header`].
+pub async fn unwrap_data_key(header: &Header, wrappers: &[&dyn Backend]) -> Result<kms_core::SecretBytes> {
     let ctx = header.wrap_context();
     let recorded = header.recorded();
-    let keys = select::try_candidates(wrappers, &recorded, header.purpose.as_str(), |w, i| {
+    select::try_candidates(wrappers, &recorded, header.purpose.as_str(), |w, i| {
         let ctx = &ctx;
         let recorded = &recorded;
         async move {
@@ -440,15 +455,15 @@ pub async fn open_header(header: &Header, wrappers: &[&dyn Backend], aad: &[u8])
             if !bool::from(keys.commitment.ct_eq(&header.commitment)) {
                 return Err(Error::DecryptFailed);
             }
-            Ok(keys)
+            Ok(dk)
         }
     })
-    .await?;
-    let mac = header.compute_mac(&keys.mac_key, aad)?;
-    if !bool::from(mac.ct_eq(&header.mac)) {
-        return Err(Error::DecryptFailed);
-    }
-    Ok(StreamKey { keys, nonce_prefix: header.nonce_prefix, segment_size: header.segment_size as usize })
+    .await
+}
+
+async fn unwrap_file_keys(header: &Header, wrappers: &[&dyn Backend]) -> Result<FileKeys> {
+    let dk = unwrap_data_key(header, wrappers).await?;
+    FileKeys::derive(dk.expose_secret(), &header.salt)
 }
 
 impl StreamKey {
