@@ -1,1 +1,40 @@
-fn main() {}
+//! The `kms` command.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod failure;
+mod io;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    if let Err(e) = failure::refuse_body_logging() {
+        return e.report();
+    }
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return failure::Failure::op(format!("cannot start the async runtime: {e}")).report(),
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => e.report(),
+    }
+}
+
+/// Logs go to stderr, filtered by RUST_LOG (default: warnings). The SDK's wire-level body
+/// targets are always off: KMS request and response bodies carry data keys and plaintext.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    for directive in failure::SENSITIVE_LOG_TARGETS {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

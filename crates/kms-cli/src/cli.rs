@@ -1,0 +1,162 @@
+//! Command-line syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Encrypt and decrypt data with the keys named in Boundary-style `kms` stanzas.
+///
+/// Exit codes: 0 ok, 1 the operation failed (wrong key, tampered or truncated data, KMS
+/// error), 2 usage or configuration error.
+#[derive(Debug, Parser)]
+#[command(name = "kms", version, about, long_about = None, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print a fresh random 256-bit key, base64, for an aead stanza's `key`.
+    Keygen,
+    /// Encrypt a file or stdin into the kms stream format.
+    Encrypt(EncryptArgs),
+    /// Decrypt a kms stream file or a go-kms-wrapping BlobInfo value.
+    Decrypt(DecryptArgs),
+    /// Show what a ciphertext says (format, backend, key ids, sizes) without any key.
+    Inspect(InspectArgs),
+    /// Validate a config; online (default) also verifies each key with its backend.
+    Check(CheckArgs),
+    /// Put files under the current key of a purpose, in place and atomically.
+    Rewrap(RewrapArgs),
+    /// Protect values inside config files with {{encrypt(..)}} / {{decrypt(..)}} markers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArg {
+    /// The HCL (or .json) file with the kms stanzas.
+    #[arg(short = 'c', long = "config", env = "KMS_CONFIG", value_name = "CONFIG")]
+    pub(crate) config: PathBuf,
+    /// A file whose config-purpose stanza decrypts {{decrypt(..)}} values inside CONFIG
+    /// before it is used (Boundary's -config-kms).
+    #[arg(long = "config-kms", value_name = "FILE")]
+    pub(crate) config_kms: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Write here instead of stdout; an existing file is replaced atomically. Refused when it
+    /// is the input.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub(crate) output: Option<PathBuf>,
+    /// fsync the output file and its directory before reporting success.
+    #[arg(long)]
+    pub(crate) sync: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
+    /// The purpose whose key encrypts.
+    #[arg(long, default_value = "root", value_parser = parse_purpose)]
+    pub(crate) purpose: kms::Purpose,
+    /// Additional authenticated data; the same text is needed to decrypt.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) aad: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
+    /// Input file, or - for stdin (the default).
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
+    /// The purpose, for data that does not record one (a bare BlobInfo). Default: root.
+    #[arg(long, value_parser = parse_purpose)]
+    pub(crate) purpose: Option<kms::Purpose>,
+    /// The additional authenticated data given at encryption.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) aad: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
+    /// Input file, or - for stdin (the default).
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Input file, or - for stdin (the default).
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
+    /// Only parse and validate; contact no backend.
+    #[arg(long)]
+    pub(crate) offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RewrapArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
+    /// The purpose whose current key the files move to.
+    #[arg(long, default_value = "root", value_parser = parse_purpose)]
+    pub(crate) purpose: kms::Purpose,
+    /// Walk directories.
+    #[arg(short = 'r', long)]
+    pub(crate) recursive: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Files (and with -r, directories) to rewrap.
+    #[arg(value_name = "PATH", required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Turn each {{encrypt(VALUE)}} in FILE into {{decrypt(BLOB)}} with the config-purpose key.
+    Encrypt(ConfigValueArgs),
+    /// Turn each {{decrypt(BLOB)}} in FILE back into {{encrypt(VALUE)}} (or VALUE with --strip).
+    Decrypt(ConfigValueArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigValueArgs {
+    /// The file with the config-purpose kms stanza.
+    #[arg(short = 'c', long = "config", env = "KMS_CONFIG", value_name = "KMS_CONFIG")]
+    pub(crate) config: PathBuf,
+    /// Write here instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUT", conflicts_with = "overwrite")]
+    pub(crate) output: Option<PathBuf>,
+    /// Replace FILE in place (atomically).
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// Leave bare values instead of markers.
+    #[arg(long)]
+    pub(crate) strip: bool,
+    /// The file whose marked values are processed.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+fn parse_purpose(s: &str) -> Result<kms::Purpose, String> {
+    s.parse().map_err(|e: kms::core::ParsePurposeError| e.to_string())
+}

@@ -1,0 +1,127 @@
+//! Loading configs and recognising ciphertexts, shared by the subcommands.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use base64::Engine;
+use kms::config::{KmsConfig, LoadOptions};
+use kms::core::BlobInfo;
+use kms::envelope::stream::Header;
+use kms::keyring::Keyring;
+use kms::Purpose;
+
+use crate::cli::ConfigArg;
+use crate::failure::{CliResult, Failure};
+
+/// Loads the config named by `-c`, first decrypting `{{decrypt(..)}}` values with the
+/// config-purpose stanza of `--config-kms` when given.
+pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
+    let Some(kms_file) = &arg.config_kms else {
+        return load_file(&arg.config);
+    };
+    let kms_config = load_file(kms_file)?;
+    let keyring = build_keyring(&kms_config, &[]).await?;
+    let wrapper = single_config_wrapper(&kms_config, &keyring)?;
+    let name = arg.config.display().to_string();
+    let text = std::fs::read_to_string(&arg.config).map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
+    let markers = kms::config::find_markers(&text, "decrypt");
+    let mut values = Vec::with_capacity(markers.len());
+    for m in &markers {
+        let blob = decode_value_text(m.value)
+            .ok_or_else(|| Failure::usage(format!("{name}: a {{{{decrypt(..)}}}} value at byte {} is not a base64url BlobInfo", m.range.start)))?;
+        let plain = kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", "config")
+            .await
+            .map_err(|e| Failure::usage(format!("{name}: cannot decrypt the value at byte {} with --config-kms: {e}", m.range.start)))?;
+        let s = String::from_utf8(plain.expose_secret().to_vec())
+            .map_err(|_| Failure::usage(format!("{name}: the value at byte {} is not UTF-8", m.range.start)))?;
+        values.push(s);
+    }
+    let text = kms::config::replace_markers(&text, &markers, &values);
+    kms::config::parse_str(&text, &name, format_of(&arg.config), &load_options()).map_err(|e| Failure::usage(e.to_string()))
+}
+
+fn format_of(path: &Path) -> kms::config::Format {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        kms::config::Format::Json
+    } else {
+        kms::config::Format::Hcl
+    }
+}
+
+pub(crate) fn load_options() -> LoadOptions {
+    LoadOptions { known_kinds: kms::compiled_kinds(), env: None }
+}
+
+pub(crate) fn load_file(path: &Path) -> CliResult<KmsConfig> {
+    kms::config::load(path, &load_options()).map_err(|e| Failure::usage(e.to_string()))
+}
+
+pub(crate) async fn build_keyring(config: &KmsConfig, encrypt: &[Purpose]) -> CliResult<Keyring> {
+    Keyring::build(config, encrypt).await.map_err(|e| Failure::from_error("", e))
+}
+
+/// The one config-purpose wrapper; anything else is a clear error.
+pub(crate) fn single_config_wrapper<'a>(config: &KmsConfig, keyring: &'a Keyring) -> CliResult<&'a dyn kms::Backend> {
+    let ws = keyring.for_purpose(Purpose::Config);
+    match ws.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Failure::usage(format!("{}: no kms stanza has purpose \"config\"; exactly one is needed", config.source))),
+        many => Err(Failure::usage(format!(
+            "{}: {} kms stanzas have purpose \"config\"; exactly one is allowed",
+            config.source,
+            many.len()
+        ))),
+    }
+}
+
+/// Decodes `{{decrypt(..)}}` text: base64url without padding (Boundary), or with padding,
+/// or standard base64.
+pub(crate) fn decode_value_text(text: &str) -> Option<BlobInfo> {
+    let t = text.trim();
+    let engines = [
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE,
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+    ];
+    engines.iter().find_map(|e| e.decode(t).ok()).and_then(|b| BlobInfo::decode_strict(&b).ok())
+}
+
+/// What an input holds.
+pub(crate) enum Ciphertext {
+    /// A stream file; the header has been consumed from the reader.
+    Stream(Header, Vec<u8>),
+    /// A go-kms-wrapping BlobInfo (binary, or base64 text of one).
+    Blob(BlobInfo, usize),
+}
+
+/// The largest BlobInfo input read into memory (values are small; streams are not read this way).
+const MAX_BLOB_INPUT: u64 = 64 << 20;
+
+/// Recognises the input by its magic; without one, a strict protobuf decode (or base64 text
+/// of one) must succeed.
+pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResult<Ciphertext> {
+    let head = reader.fill_buf().map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    if head.is_empty() {
+        return Err(Failure::op(format!("{name}: empty input: not a kms ciphertext")));
+    }
+    if head.starts_with(&kms::envelope::stream::MAGIC[..head.len().min(8)]) {
+        let (h, bytes) = Header::read_from(reader).map_err(|e| Failure::op(format!("{name}: {e}")))?;
+        return Ok(Ciphertext::Stream(h, bytes));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(reader, MAX_BLOB_INPUT + 1), &mut bytes)
+        .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    if bytes.len() as u64 > MAX_BLOB_INPUT {
+        return Err(Failure::op(format!("{name}: not a kms stream file, and too large for a BlobInfo value")));
+    }
+    let len = bytes.len();
+    match BlobInfo::decode_strict(&bytes) {
+        Ok(b) => Ok(Ciphertext::Blob(b, len)),
+        Err(e) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(decode_value_text)
+            .map(|b| Ciphertext::Blob(b, len))
+            .ok_or_else(|| Failure::op(format!("{name}: not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"))),
+    }
+}

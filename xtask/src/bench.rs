@@ -1,0 +1,1 @@
+pub(crate) fn run(_args: &[String]) -> Result<(), String> { Err("bench: not yet".into()) }
