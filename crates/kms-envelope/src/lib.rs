@@ -2,7 +2,8 @@
 //!
 //! - [`value`]: go-kms-wrapping v2 values ([`kms_core::BlobInfo`]), direct or envelope;
 //! - [`stream`]: the streaming file format for data of any size (docs/FORMAT.md);
-//! - [`select`]: choosing which configured wrapper opens recorded data.
+//! - [`select`]: choosing which configured wrapper opens recorded data;
+//! - [`cache`]: opt-in data-key caching for many small values.
 //!
 //! ```
 //! use kms_aead::AeadBackend;
@@ -18,6 +19,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod select;
 pub mod stream;
 #[cfg(feature = "testkit")]

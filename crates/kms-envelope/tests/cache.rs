@@ -1,0 +1,79 @@
+//! Data-key caching: one backend call per max-messages window, values stay independent.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kms_aead::AeadBackend;
+use kms_core::{Backend, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped};
+use kms_envelope::cache::{CacheLimits, CachingEncryptor, DecryptCache};
+use kms_envelope::value::decrypt_value;
+
+/// Counts calls to a real aead backend.
+#[derive(Debug)]
+struct Counting {
+    inner: AeadBackend,
+    wraps: AtomicUsize,
+    unwraps: AtomicUsize,
+}
+
+#[async_trait]
+impl Backend for Counting {
+    fn kind(&self) -> &'static str {
+        "aead"
+    }
+    fn key_id(&self) -> &KeyId {
+        self.inner.key_id()
+    }
+    fn secret_limits(&self) -> SecretLimits {
+        self.inner.secret_limits()
+    }
+    async fn wrap(&self, s: &[u8], c: &WrapContext) -> Result<Wrapped> {
+        self.wraps.fetch_add(1, Ordering::SeqCst);
+        self.inner.wrap(s, c).await
+    }
+    async fn unwrap(&self, w: &[u8], k: &KeyId, c: &WrapContext) -> Result<SecretBytes> {
+        self.unwraps.fetch_add(1, Ordering::SeqCst);
+        self.inner.unwrap(w, k, c).await
+    }
+}
+
+#[tokio::test]
+async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
+    let b = Counting { inner: AeadBackend::new(Key256::new([4; 32]), "k"), wraps: 0.into(), unwraps: 0.into() };
+    let enc = CachingEncryptor::new(&b, CacheLimits { max_age: Duration::from_secs(3600), max_messages: 100, max_bytes: u64::MAX });
+    let mut blobs = Vec::new();
+    for i in 0..1000u32 {
+        blobs.push(enc.encrypt_value(&i.to_be_bytes(), b"aad").await.unwrap());
+    }
+    assert_eq!(b.wraps.load(Ordering::SeqCst), 10, "one wrap per 100 values");
+    // IVs never repeat under one key.
+    let mut ivs: Vec<_> = blobs.iter().map(|b| b.iv.clone()).collect();
+    ivs.sort();
+    ivs.dedup();
+    assert_eq!(ivs.len(), 1000);
+    let cache = DecryptCache::new(Duration::from_secs(3600), 100);
+    for (i, blob) in blobs.iter().enumerate() {
+        let pt = cache.decrypt_value(&[&b], blob, b"aad", "root").await.unwrap();
+        assert_eq!(pt.expose_secret(), (i as u32).to_be_bytes());
+    }
+    assert_eq!(b.unwraps.load(Ordering::SeqCst), 10, "one unwrap per cached data key");
+    // Cached values are ordinary envelope values: the uncached path opens them, AAD is bound.
+    assert_eq!(decrypt_value(&[&b], &blobs[5], b"aad", "root").await.unwrap().expose_secret(), 5u32.to_be_bytes());
+    assert!(cache.decrypt_value(&[&b], &blobs[5], b"other", "root").await.is_err());
+}
+
+#[tokio::test]
+async fn byte_and_age_limits_rotate_the_key() {
+    let b = Counting { inner: AeadBackend::new(Key256::new([4; 32]), "k"), wraps: 0.into(), unwraps: 0.into() };
+    let enc = CachingEncryptor::new(&b, CacheLimits { max_age: Duration::from_secs(3600), max_messages: 1000, max_bytes: 1000 });
+    for _ in 0..10 {
+        enc.encrypt_value(&[0; 300], b"").await.unwrap();
+    }
+    assert_eq!(b.wraps.load(Ordering::SeqCst), 4, "3 values of 300 bytes fit in 1000");
+    let enc = CachingEncryptor::new(&b, CacheLimits { max_age: Duration::ZERO, max_messages: 1000, max_bytes: u64::MAX });
+    enc.encrypt_value(b"a", b"").await.unwrap();
+    enc.encrypt_value(b"b", b"").await.unwrap();
+    assert_eq!(b.wraps.load(Ordering::SeqCst), 6, "a zero max age never reuses");
+}
