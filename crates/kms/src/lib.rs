@@ -14,6 +14,8 @@ pub use kms_config as config;
 #[cfg(feature = "aws")]
 pub use kms_aws as aws;
 
+#[cfg(all(feature = "config", feature = "aws"))]
+pub mod aws_glue;
 #[cfg(feature = "config")]
 pub mod keyring;
 

@@ -1,0 +1,52 @@
+//! In-process throughput, printed as JSON for `cargo xtask bench`:
+//! raw AES-256-GCM on one core (the limit) and value encryption of 1 MiB values.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use kms_aead::AeadBackend;
+use kms_core::cipher::Aes256Gcm;
+use kms_core::Key256;
+use kms_envelope::value::{encrypt_value, Mechanism};
+
+fn measure(min: Duration, mut f: impl FnMut() -> usize) -> f64 {
+    // Warm up, then run until `min` has passed; return bytes per second.
+    f();
+    let start = Instant::now();
+    let mut bytes = 0usize;
+    while start.elapsed() < min {
+        bytes += f();
+    }
+    bytes as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let min = Duration::from_secs_f64(secs);
+    let key = Key256::new([7; 32]);
+    let gcm = Aes256Gcm::new(&key);
+    let mut buf = vec![0u8; 1 << 20];
+    let nonce = [0u8; 12];
+    let raw = measure(min, || {
+        let tag = gcm.seal_detached(&nonce, b"", &mut buf).unwrap();
+        std::hint::black_box(tag);
+        buf.len()
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let backend = AeadBackend::new(key.clone(), "bench");
+    let value = vec![0u8; 1 << 20];
+    let envelope = measure(min, || {
+        let b = rt.block_on(encrypt_value(&backend, &value, b"", Some(Mechanism::Envelope))).unwrap();
+        std::hint::black_box(b);
+        value.len()
+    });
+    let direct = measure(min, || {
+        let b = rt.block_on(encrypt_value(&backend, &value, b"", Some(Mechanism::Direct))).unwrap();
+        std::hint::black_box(b);
+        value.len()
+    });
+    println!(
+        "{{\"provider\":\"{}\",\"raw_gcm_bps\":{raw:.0},\"value_envelope_1mib_bps\":{envelope:.0},\"value_direct_1mib_bps\":{direct:.0}}}",
+        kms_core::cipher::PROVIDER
+    );
+}
