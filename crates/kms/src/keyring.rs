@@ -102,3 +102,34 @@ async fn build_backend(w: &WrapperConfig, eager: bool) -> Result<Arc<dyn Backend
         }
     }
 }
+
+/// One line describing a configured wrapper for `kms check`: purpose, type, key id, and for
+/// awskms the region and endpoint with their sources and the credential source. No secret.
+pub fn describe(w: &WrapperConfig) -> String {
+    match &w.backend {
+        BackendConfig::Aead(a) => {
+            format!("{:<22} aead    key_id={}", w.purpose.as_str(), if a.key_id.is_empty() { "(empty)" } else { &a.key_id })
+        }
+        BackendConfig::AwsKms(a) => {
+            let key = a.kms_key_id.as_ref().map_or_else(|| "(none: decrypt only)".to_owned(), |k| format!("{} [{}]", k.value, k.source));
+            let region = a
+                .region
+                .as_ref()
+                .map_or_else(|| "[SDK default chain: profile, instance metadata; else us-east-1, kms default]".to_owned(), |r| format!("{} [{}]", r.value, r.source));
+            let endpoint = a
+                .endpoint
+                .as_ref()
+                .map_or_else(|| "[SDK default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else AWS]".to_owned(), |e| format!("{} [{}]", e.value, e.source));
+            let creds = match (&a.credentials, &a.shared_creds_profile, &a.role_arn, &a.web_identity_token_file) {
+                (Some(c), _, _, _) => format!("static keys [{}]", c.source),
+                (None, _, Some(role), Some(_)) => format!("web identity, role {role} [stanza]"),
+                (None, _, Some(role), None) => format!("assume role {role} [stanza]"),
+                (None, Some(p), _, _) => format!("profile {p} [stanza]"),
+                (None, None, None, _) => "SDK default chain (env, profile, web identity, container, instance)".to_owned(),
+            };
+            format!("{:<22} awskms  kms_key_id={key} region={region} endpoint={endpoint} credentials={creds}", w.purpose.as_str())
+        }
+        #[allow(unreachable_patterns)]
+        _ => format!("{:<22} {}", w.purpose.as_str(), w.kind),
+    }
+}
