@@ -20,6 +20,9 @@
 #![forbid(unsafe_code)]
 
 pub mod cache;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod select;
 pub mod stream;
 #[cfg(feature = "testkit")]
