@@ -49,7 +49,7 @@ fn stdin_input() -> Input {
 /// Where output goes: stdout, or a temp file renamed over the target on commit.
 pub(crate) enum Output {
     Stdout(io::BufWriter<io::Stdout>),
-    File { temp: tempfile::NamedTempFile, target: PathBuf, writer: Option<io::BufWriter<File>> },
+    File { temp: tempfile::NamedTempFile, target: PathBuf, writer: io::BufWriter<File> },
 }
 
 impl Output {
@@ -72,13 +72,13 @@ impl Output {
         }
         let temp = temp_beside(target)?;
         let writer = temp.reopen().map_err(|e| Failure::op(format!("{}: {e}", target.display())))?;
-        Ok(Output::File { temp, target: target.to_path_buf(), writer: Some(io::BufWriter::with_capacity(1 << 20, writer)) })
+        Ok(Output::File { temp, target: target.to_path_buf(), writer: io::BufWriter::with_capacity(1 << 20, writer) })
     }
 
     pub(crate) fn writer(&mut self) -> &mut dyn Write {
         match self {
             Output::Stdout(w) => w,
-            Output::File { writer, .. } => writer.as_mut().map_or(&mut io::sink() as &mut dyn Write, |w| w as &mut dyn Write),
+            Output::File { writer, .. } => writer,
         }
     }
 
@@ -89,9 +89,8 @@ impl Output {
             Output::Stdout(mut w) => w.flush().map_err(|e| Failure::op(format!("writing stdout: {e}"))),
             Output::File { temp, target, mut writer } => {
                 let name = target.display().to_string();
-                if let Some(mut w) = writer.take() {
-                    w.flush().map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
-                }
+                writer.flush().map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
+                drop(writer);
                 if sync {
                     temp.as_file().sync_all().map_err(|e| Failure::op(format!("{name}: fsync failed: {e}")))?;
                 }

@@ -1,6 +1,5 @@
 //! `kms config encrypt|decrypt`: values inside config files, as Boundary protects them.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use base64::Engine;

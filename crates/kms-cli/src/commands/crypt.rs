@@ -1,6 +1,5 @@
 //! `kms encrypt` and `kms decrypt`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use kms::envelope::stream::{open_header, seal_header, DEFAULT_SEGMENT_SIZE};
