@@ -1,0 +1,154 @@
+//! Test harness for the AWS integration tests.
+//!
+//! - [`Moto`]: moto's KMS server (`moto_server`, PyPI `moto[server]`) on a free loopback port,
+//!   killed on drop. It is a real HTTP KMS API server, not an in-process fake of the SDK.
+//! - [`Proxy`]: an HTTP proxy in front of it that counts requests by KMS operation and injects
+//!   faults (refuse, delay, reset, 500, throttling).
+//! - [`integration_enabled`]: the explicit opt-out gate.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod proxy;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use proxy::{Fault, Proxy};
+
+/// Whether the AWS integration tests run. They are skipped only when `KMS_SKIP_INTEGRATION=1`
+/// is set, and never when `KMS_REQUIRE_INTEGRATION=1` is (CI sets it): then skipping panics.
+/// A missing `moto_server` is a failure, never a skip.
+pub fn integration_enabled() -> bool {
+    let skip = std::env::var("KMS_SKIP_INTEGRATION").is_ok_and(|v| v == "1");
+    if !skip {
+        return true;
+    }
+    assert!(
+        std::env::var("KMS_REQUIRE_INTEGRATION").is_err(),
+        "KMS_SKIP_INTEGRATION=1 and KMS_REQUIRE_INTEGRATION=1 are both set: CI must run the AWS integration tests"
+    );
+    eprintln!("SKIPPED (KMS_SKIP_INTEGRATION=1)");
+    false
+}
+
+/// Dummy credentials moto accepts.
+pub const ACCESS_KEY: &str = "AKIATESTTESTTEST0000";
+/// Dummy secret key.
+pub const SECRET_KEY: &str = "moto-dummy-secret-key";
+/// The region the tests use.
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server.
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The port.
+    pub port: u16,
+    child: Child,
+    _log_dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_ready(child: &mut Child, port: u16, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            if s.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_ok() {
+                let mut buf = [0u8; 5];
+                if s.read_exact(&mut buf).is_ok() && &buf == b"HTTP/" {
+                    return true;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// A free loopback port (bound and released; a race with another process is unlikely).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Moto {
+    /// Starts moto on a free loopback port and waits until it answers.
+    ///
+    /// # Panics
+    /// When `moto_server` is missing or does not answer within 30 s.
+    pub fn start() -> Moto {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("moto.log");
+        for _ in 0..3 {
+            let port = free_port();
+            let out = std::fs::File::create(&log).unwrap();
+            let mut child = Command::new("moto_server")
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start moto_server ({e}); install it with python3 -m pip install 'moto[server]'"));
+            if wait_ready(&mut child, port, Duration::from_secs(30)) {
+                return Moto { endpoint: format!("http://127.0.0.1:{port}"), port, child, _log_dir: dir, log };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto_server did not answer; log: {}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
+
+    /// moto's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An SDK client for test set-up (create keys, aliases), with dummy credentials.
+    pub async fn client(&self) -> aws_sdk_kms::Client {
+        client_for(&self.endpoint).await
+    }
+
+    /// Creates a symmetric key; returns its ARN.
+    pub async fn create_key(&self) -> String {
+        let out = self.client().await.create_key().send().await.unwrap();
+        out.key_metadata().unwrap().arn().unwrap().to_owned()
+    }
+
+    /// Creates a key with explicit usage and spec; returns its ARN.
+    pub async fn create_key_with(&self, usage: aws_sdk_kms::types::KeyUsageType, spec: aws_sdk_kms::types::KeySpec) -> String {
+        let out = self.client().await.create_key().key_usage(usage).key_spec(spec).send().await.unwrap();
+        out.key_metadata().unwrap().arn().unwrap().to_owned()
+    }
+
+    /// Points `alias` (e.g. `alias/app`) at `key`, creating it if needed.
+    pub async fn set_alias(&self, alias: &str, key: &str) {
+        let c = self.client().await;
+        if c.update_alias().alias_name(alias).target_key_id(key).send().await.is_err() {
+            c.create_alias().alias_name(alias).target_key_id(key).send().await.unwrap();
+        }
+    }
+}
+
+/// An SDK client for `endpoint` with dummy credentials (never the process environment's).
+pub async fn client_for(endpoint: &str) -> aws_sdk_kms::Client {
+    let creds = aws_credential_types::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "kms-testsupport");
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(creds)
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_kms::Client::new(&conf)
+}
