@@ -37,7 +37,13 @@ pub struct ConfigErrors(pub Vec<ConfigError>);
 
 impl ConfigErrors {
     pub(crate) fn single(file: &str, message: String) -> Self {
-        ConfigErrors(vec![ConfigError { file: file.to_owned(), line: None, block: None, key: None, message }])
+        ConfigErrors(vec![ConfigError {
+            file: file.to_owned(),
+            line: None,
+            block: None,
+            key: None,
+            message,
+        }])
     }
 }
 

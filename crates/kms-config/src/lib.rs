@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
 mod markers;
@@ -46,6 +47,8 @@ pub struct WrapperConfig {
 }
 
 /// Typed settings of a stanza.
+// A config holds a handful of these, built once: boxing would only complicate matching.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum BackendConfig {
@@ -66,7 +69,10 @@ pub struct AeadConfig {
 
 impl fmt::Debug for AeadConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AeadConfig").field("key", &"[REDACTED]").field("key_id", &self.key_id).finish()
+        f.debug_struct("AeadConfig")
+            .field("key", &"[REDACTED]")
+            .field("key_id", &self.key_id)
+            .finish()
     }
 }
 
@@ -145,7 +151,10 @@ impl fmt::Debug for StaticCredentials {
         f.debug_struct("StaticCredentials")
             .field("access_key", &self.access_key)
             .field("secret_key", &"[REDACTED]")
-            .field("session_token", &self.session_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("source", &self.source)
             .finish()
     }
@@ -163,7 +172,10 @@ pub enum Format {
 impl Format {
     /// JSON for a `.json` file name, HCL otherwise.
     pub fn of(path: &Path) -> Format {
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             Format::Json
         } else {
             Format::Hcl
@@ -171,22 +183,32 @@ impl Format {
     }
 }
 
+/// The stanza types this crate reads.
+pub const KINDS: &[&str] = &["aead", "awskms"];
+
 /// What parsing needs besides the text.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// The stanza types compiled into the caller, e.g. `["aead", "awskms"]`.
+    /// The stanza types compiled into the caller, e.g. `["aead", "awskms"]`. A block of any
+    /// other type is an error that lists these. Empty means every type in [`KINDS`].
     pub known_kinds: Vec<String>,
-    /// `None` reads the process environment; `Some` is a fixed snapshot (for tests).
+    /// `None` reads the process environment; `Some` is a fixed snapshot (for tests), and the
+    /// process environment is then never read.
     pub env: Option<HashMap<String, String>>,
 }
 
 impl LoadOptions {
-    pub(crate) fn var(&self, name: &str) -> Option<String> {
+    /// A variable as `env://NAME` reads it: set, even if empty.
+    pub(crate) fn var_raw(&self, name: &str) -> Option<String> {
         match &self.env {
             Some(m) => m.get(name).cloned(),
             None => std::env::var(name).ok(),
         }
-        .filter(|v| !v.is_empty())
+    }
+
+    /// A variable as a fallback reads it: an empty value counts as unset, as in go-kms-wrapping.
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
+        self.var_raw(name).filter(|v| !v.is_empty())
     }
 }
 
@@ -196,7 +218,8 @@ impl LoadOptions {
 /// Every problem found, one [`ConfigError`] each.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<KmsConfig, ConfigErrors> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors::single(&name, format!("cannot read config: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigErrors::single(&name, format!("cannot read config: {e}")))?;
     parse_str(&text, &name, Format::of(path), opts)
 }
 
@@ -204,10 +227,18 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<KmsConfig, ConfigErrors> 
 ///
 /// # Errors
 /// Every problem found, one [`ConfigError`] each.
-pub fn parse_str(text: &str, source_name: &str, format: Format, opts: &LoadOptions) -> Result<KmsConfig, ConfigErrors> {
+pub fn parse_str(
+    text: &str,
+    source_name: &str,
+    format: Format,
+    opts: &LoadOptions,
+) -> Result<KmsConfig, ConfigErrors> {
     let blocks = match format {
-        Format::Hcl => raw::parse_hcl(text, source_name)?,
-        Format::Json => raw::parse_json(text, source_name)?,
+        Format::Hcl => raw::parse_hcl(text, source_name),
+        Format::Json => raw::parse_json(text, source_name),
     };
-    resolve::resolve(blocks, source_name, opts)
+    match blocks {
+        Ok(blocks) => resolve::resolve(blocks, source_name, opts),
+        Err(errors) => Err(ConfigErrors(errors)),
+    }
 }

@@ -23,12 +23,17 @@ pub fn find_markers<'a>(text: &'a str, func: &str) -> Vec<Marker<'a>> {
     while let Some(i) = text[pos..].find(&open) {
         let start = pos + i;
         let value_start = start + open.len();
-        let line_end = text[value_start..].find('\n').map_or(text.len(), |n| value_start + n);
+        let line_end = text[value_start..]
+            .find('\n')
+            .map_or(text.len(), |n| value_start + n);
         match text[value_start..line_end].find(")}}") {
             Some(j) => {
                 let value_end = value_start + j;
                 let end = value_end + 3;
-                out.push(Marker { range: start..end, value: &text[value_start..value_end] });
+                out.push(Marker {
+                    range: start..end,
+                    value: &text[value_start..value_end],
+                });
                 pos = end;
             }
             None => pos = value_start,
@@ -40,17 +45,25 @@ pub fn find_markers<'a>(text: &'a str, func: &str) -> Vec<Marker<'a>> {
 /// `text` with each marker replaced by the replacement at the same index; everything outside
 /// the markers is byte-identical.
 ///
-/// # Panics
-/// When `replacements` is shorter than `markers`.
+/// Markers are expected as [`find_markers`] returns them: in order, not overlapping. A marker
+/// without a replacement (when `replacements` is shorter), out of order, overlapping an
+/// earlier one, or outside `text` is left as it is; this never panics.
 pub fn replace_markers(text: &str, markers: &[Marker<'_>], replacements: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     for (m, r) in markers.iter().zip(replacements) {
-        out.push_str(&text[pos..m.range.start]);
+        if m.range.start < pos {
+            continue;
+        }
+        let (Some(before), Some(_)) = (text.get(pos..m.range.start), text.get(m.range.clone()))
+        else {
+            continue;
+        };
+        out.push_str(before);
         out.push_str(r);
         pos = m.range.end;
     }
-    out.push_str(&text[pos..]);
+    out.push_str(text.get(pos..).unwrap_or_default());
     out
 }
 
