@@ -238,7 +238,7 @@ pub fn parse_str(
         Format::Json => raw::parse_json(text, source_name),
     };
     match blocks {
-        Ok(blocks) => resolve::resolve(blocks, source_name, opts),
+        Ok((blocks, problems)) => resolve::resolve(blocks, problems, source_name, opts),
         Err(errors) => Err(ConfigErrors(errors)),
     }
 }

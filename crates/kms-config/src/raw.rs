@@ -70,8 +70,9 @@ pub(crate) struct RawBlock {
     pub(crate) attrs: Vec<RawAttr>,
 }
 
-/// The raw blocks of a file, and the problems that are not about one block.
-pub(crate) type Parsed = Result<Vec<RawBlock>, Vec<ConfigError>>;
+/// The raw blocks of a file and the problems found in its shape; or, for a syntax error,
+/// that one problem.
+pub(crate) type Parsed = Result<(Vec<RawBlock>, Vec<ConfigError>), Vec<ConfigError>>;
 
 /// The 1-based line of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
@@ -105,12 +106,13 @@ pub(crate) fn parse_hcl(text: &str, file: &str) -> Parsed {
         );
         vec![file_error(file, Some(loc.line()), message)]
     })?;
-    Ok(body
+    let blocks = body
         .iter()
         .filter_map(|s| s.as_block())
         .filter(|b| b.ident.as_str() == "kms")
         .map(|b| hcl_block(text, b))
-        .collect())
+        .collect();
+    Ok((blocks, Vec::new()))
 }
 
 fn hcl_block(text: &str, block: &Block) -> RawBlock {
@@ -210,7 +212,8 @@ fn literal_template(t: &Template) -> Val {
 /// `{"kms": [{"aead": {...}}, {"awskms": {...}}]}`, `{"kms": {"aead": {...}}}`, and a list
 /// of bodies under one type, `{"kms": {"aead": [{...}, {...}]}}`.
 ///
-/// A syntax error is the one problem reported; shape problems are all reported.
+/// A syntax error is the one problem reported; shape problems are all reported, and the
+/// blocks that are well formed are still read.
 pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
     // serde_json is the judge of syntax and gives the messages; json::parse adds positions.
     if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
@@ -255,38 +258,38 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
                 };
                 for b in bodies {
                     let kind = kind.to_ascii_lowercase();
-                    let mut problems = Vec::new();
-                    let attrs = match &b.value {
-                        json::J::Obj(map) => map
-                            .iter()
-                            .map(|(k, v)| RawAttr {
-                                key: k.clone(),
-                                value: v.value.to_val(),
-                            })
-                            .collect(),
-                        other => {
-                            problems.push((
-                                None,
-                                format!("the stanza body must be an object, not {}", other.kind()),
-                            ));
-                            Vec::new()
+                    match &b.value {
+                        json::J::Obj(map) => {
+                            let attrs = map
+                                .iter()
+                                .map(|(k, v)| RawAttr {
+                                    key: k.clone(),
+                                    value: v.value.to_val(),
+                                })
+                                .collect();
+                            blocks.push(RawBlock {
+                                kind,
+                                line: line(b.offset),
+                                problems: Vec::new(),
+                                attrs,
+                            });
                         }
-                    };
-                    blocks.push(RawBlock {
-                        kind,
-                        line: line(b.offset),
-                        problems,
-                        attrs,
-                    });
+                        other => errors.push(ConfigError {
+                            file: file.to_owned(),
+                            line: line(b.offset),
+                            block: Some(format!("kms \"{kind}\"")),
+                            key: None,
+                            message: format!(
+                                "the stanza body must be an object, not {}",
+                                other.kind()
+                            ),
+                        }),
+                    }
                 }
             }
         }
     }
-    if errors.is_empty() {
-        Ok(blocks)
-    } else {
-        Err(errors)
-    }
+    Ok((blocks, errors))
 }
 
 /// serde_json's message without its " at line L column C" suffix (the line is reported apart).
@@ -303,7 +306,8 @@ mod tests {
     use super::*;
 
     fn one(text: &str) -> RawBlock {
-        let mut b = parse_hcl(text, "t.hcl").unwrap_or_else(|e| panic!("{e:?}"));
+        let (mut b, e) = parse_hcl(text, "t.hcl").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(e.is_empty());
         assert_eq!(b.len(), 1);
         b.remove(0)
     }
@@ -348,23 +352,22 @@ mod tests {
     #[test]
     fn json_shapes_and_lines() {
         let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"aead\": {\"purpose\": \"root\"}},\n  {\"awskms\": [{\"purpose\": \"x\"}, {\"purpose\": \"y\"}]}\n ]\n}";
-        let b = parse_json(text, "t.json").unwrap_or_default();
+        let (b, _) = parse_json(text, "t.json").unwrap_or_default();
         let got: Vec<_> = b.iter().map(|b| (b.kind.as_str(), b.line)).collect();
         assert_eq!(
             got,
             [("aead", Some(4)), ("awskms", Some(5)), ("awskms", Some(5))]
         );
-        let b = parse_json("{\"kms\": {\"AEAD\": {\"purpose\": [\"root\"]}}}", "t.json")
+        let (b, _) = parse_json("{\"kms\": {\"AEAD\": {\"purpose\": [\"root\"]}}}", "t.json")
             .unwrap_or_default();
         assert_eq!(b[0].kind, "aead");
         assert_eq!(
             b[0].attrs[0].value,
             Val::List(vec![Val::Str("root".into())])
         );
-        let e = parse_json("{\"kms\": [1, \"x\"]}", "t.json")
-            .err()
+        let (b, e) = parse_json("{\"kms\": [1, {\"aead\": 2}, {\"aead\": {}}]}", "t.json")
             .unwrap_or_default();
-        assert_eq!(e.len(), 2);
+        assert_eq!((b.len(), e.len()), (1, 2));
         let e = parse_json("{\"kms\": [}", "t.json")
             .err()
             .unwrap_or_default();

@@ -92,10 +92,15 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn push(&mut self, line: Option<usize>, kind: &str, key: Option<&str>, message: String) {
+        let block = if kind.is_empty() {
+            "kms".to_owned()
+        } else {
+            format!("kms \"{kind}\"")
+        };
         self.errors.push(ConfigError {
             file: self.file.to_owned(),
             line,
-            block: Some(format!("kms \"{kind}\"")),
+            block: Some(block),
             key: key.map(str::to_owned),
             message,
         });
@@ -143,60 +148,80 @@ impl Ctx<'_> {
     }
 }
 
-/// The attributes of one block, with `env://` and `file://` resolved, read by type.
-/// An attribute with a problem is reported once and then treated as given but unusable, so
-/// that no "missing" error follows it.
+/// The attributes of one block, with `env://` and `file://` resolved and types checked.
+/// An attribute with a problem is reported once, in file order, and then counts as given
+/// but unusable, so that no "missing" error follows it.
 struct Attrs<'b> {
     block: &'b RawBlock,
     vals: HashMap<&'b str, Val>,
     failed: HashSet<&'b str>,
 }
 
-impl<'b> Attrs<'b> {
+impl Attrs<'_> {
     fn given(&self, key: &str) -> bool {
         self.vals.contains_key(key) || self.failed.contains(key)
     }
 
-    fn fail(&mut self, cx: &mut Ctx<'_>, key: &'b str, what: &str) {
-        let v = self.vals.remove(key);
-        let shown = match &v {
-            Some(v) if SECRET_ATTRS.contains(&key) => format!("{} (value hidden)", v.kind()),
-            Some(v) => v.describe(),
-            None => "nothing".to_owned(),
-        };
-        cx.err(
-            self.block,
-            Some(key),
-            format!("must be {what}, not {shown}"),
-        );
-        self.failed.insert(key);
-    }
-
-    /// A string attribute (a number is taken as its text, as Boundary does). `None` when
-    /// absent, empty, or wrong.
-    fn string(&mut self, cx: &mut Ctx<'_>, key: &'b str) -> Option<String> {
+    /// A string attribute (a number is taken as its text, as Boundary does); `None` when
+    /// absent, empty or unusable.
+    fn string(&self, key: &str) -> Option<String> {
         match self.vals.get(key)? {
-            Val::Str(s) if s.is_empty() => None,
-            Val::Str(s) => Some(s.clone()),
+            Val::Str(s) if !s.is_empty() => Some(s.clone()),
             Val::Num(n) => Some(n.clone()),
-            _ => {
-                self.fail(cx, key, "a string");
-                None
-            }
+            _ => None,
         }
     }
 
-    /// A boolean attribute: a bool, or a string Go's `strconv.ParseBool` takes. `false` when absent.
-    fn boolean(&mut self, cx: &mut Ctx<'_>, key: &'b str) -> bool {
+    /// A boolean attribute; `false` when absent or unusable.
+    fn boolean(&self, key: &str) -> bool {
         match self.vals.get(key) {
-            None => false,
             Some(Val::Bool(b)) => *b,
-            Some(Val::Str(s)) if parse_bool(s).is_some() => parse_bool(s).unwrap_or(false),
-            Some(_) => {
-                self.fail(cx, key, "true or false");
-                false
-            }
+            Some(Val::Str(s) | Val::Num(s)) => parse_bool(s).unwrap_or(false),
+            _ => false,
         }
+    }
+}
+
+/// The value types an attribute takes.
+#[derive(Clone, Copy)]
+enum Ty {
+    /// `purpose`: a string or a list of strings.
+    Purpose,
+    /// A bool, or a string Go's `strconv.ParseBool` takes.
+    Bool,
+    /// A string, or a number (taken as its text).
+    Str,
+}
+
+impl Ty {
+    fn of(key: &str) -> Ty {
+        match key {
+            "purpose" => Ty::Purpose,
+            "disabled" | "disallow_env_vars" | "key_not_required" => Ty::Bool,
+            _ => Ty::Str,
+        }
+    }
+
+    /// What the value should have been, when it is not of this type.
+    fn mismatch(self, v: &Val) -> Option<&'static str> {
+        match (self, v) {
+            (Ty::Purpose, Val::Str(_) | Val::List(_)) => None,
+            (Ty::Purpose, _) => Some("a string or a list of strings"),
+            (Ty::Bool, Val::Bool(_)) => None,
+            (Ty::Bool, Val::Str(s) | Val::Num(s)) if parse_bool(s).is_some() => None,
+            (Ty::Bool, _) => Some("true or false"),
+            (Ty::Str, Val::Str(_) | Val::Num(_)) => None,
+            (Ty::Str, _) => Some("a string"),
+        }
+    }
+}
+
+/// A value in a type error: for a secret, only its kind.
+fn described(key: &str, v: &Val) -> String {
+    if SECRET_ATTRS.contains(&key) {
+        format!("{} (value hidden)", v.kind())
+    } else {
+        v.describe()
     }
 }
 
@@ -206,14 +231,18 @@ fn disabled(cx: &mut Ctx<'_>, b: &RawBlock) -> Result<bool, String> {
         return Ok(false);
     };
     let v = match &a.value {
-        Val::Bool(v) => return Ok(*v),
         Val::Str(s) => match cx.indirect(b, "disabled", s) {
-            Some(s) => s,
+            Some(s) => Val::Str(s),
             None => return Ok(false),
         },
-        other => return Err(format!("must be true or false, not {}", other.describe())),
+        other => other.clone(),
     };
-    parse_bool(&v).ok_or_else(|| format!("must be true or false, not the string {}", shown(&v)))
+    match (&v, Ty::Bool.mismatch(&v)) {
+        (_, Some(what)) => Err(format!("must be {what}, not {}", v.describe())),
+        (Val::Bool(d), None) => Ok(*d),
+        (Val::Str(s) | Val::Num(s), None) => Ok(parse_bool(s).unwrap_or(false)),
+        _ => Ok(false),
+    }
 }
 
 fn purposes(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Vec<Purpose> {
@@ -316,9 +345,9 @@ pub(crate) fn decode_aead_key(text: &str) -> Result<Key256, String> {
     Key256::from_slice(&bytes).map_err(|n| format!("decodes to {n} bytes, need 32 (value hidden)"))
 }
 
-fn aead(cx: &mut Ctx<'_>, a: &mut Attrs<'_>) -> Option<BackendConfig> {
+fn aead(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Option<BackendConfig> {
     let b = a.block;
-    if let Some(t) = a.string(cx, "aead_type") {
+    if let Some(t) = a.string("aead_type") {
         if !t.eq_ignore_ascii_case("aes-gcm") {
             cx.err(
                 b,
@@ -330,7 +359,7 @@ fn aead(cx: &mut Ctx<'_>, a: &mut Attrs<'_>) -> Option<BackendConfig> {
             );
         }
     }
-    let key_id = a.string(cx, "key_id").unwrap_or_default();
+    let key_id = a.string("key_id").unwrap_or_default();
     let key = match a.vals.get("key") {
         None if a.given("key") => None,
         None => {
@@ -342,16 +371,19 @@ fn aead(cx: &mut Ctx<'_>, a: &mut Attrs<'_>) -> Option<BackendConfig> {
             );
             None
         }
-        Some(Val::Str(text)) => match decode_aead_key(text) {
-            Ok(k) => Some(k),
-            Err(m) => {
-                cx.err(b, Some("key"), m);
-                None
+        Some(v) => {
+            let text = match v {
+                Val::Str(s) => s.clone(),
+                Val::Num(n) => n.clone(),
+                _ => String::new(),
+            };
+            match decode_aead_key(&text) {
+                Ok(k) => Some(k),
+                Err(m) => {
+                    cx.err(b, Some("key"), m);
+                    None
+                }
             }
-        },
-        Some(_) => {
-            a.fail(cx, "key", "a string");
-            None
         }
     };
     Some(BackendConfig::Aead(AeadConfig { key: key?, key_id }))
@@ -380,25 +412,23 @@ fn stanza(v: Option<String>) -> Option<Sourced<String>> {
     })
 }
 
-fn awskms(cx: &mut Ctx<'_>, a: &mut Attrs<'_>) -> Option<BackendConfig> {
+fn awskms(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Option<BackendConfig> {
     let b = a.block;
     let opts = cx.opts;
-    // Every attribute is read first, so that each problem is reported even when the
-    // environment overrides the attribute.
-    let disallow = a.boolean(cx, "disallow_env_vars");
-    let key_not_required = a.boolean(cx, "key_not_required");
-    let kms_key_id_attr = a.string(cx, "kms_key_id");
-    let key_id_attr = a.string(cx, "key_id");
-    let endpoint_attr = a.string(cx, "endpoint");
-    let region_attr = a.string(cx, "region");
-    let access = a.string(cx, "access_key");
-    let secret = a.string(cx, "secret_key");
-    let token = a.string(cx, "session_token");
-    let shared_creds_filename = a.string(cx, "shared_creds_filename");
-    let shared_creds_profile = a.string(cx, "shared_creds_profile");
-    let role_arn = a.string(cx, "role_arn");
-    let role_session_name = a.string(cx, "role_session_name");
-    let web_identity_token_file = a.string(cx, "web_identity_token_file");
+    let disallow = a.boolean("disallow_env_vars");
+    let key_not_required = a.boolean("key_not_required");
+    let kms_key_id_attr = a.string("kms_key_id");
+    let key_id_attr = a.string("key_id");
+    let endpoint_attr = a.string("endpoint");
+    let region_attr = a.string("region");
+    let access = a.string("access_key");
+    let secret = a.string("secret_key");
+    let token = a.string("session_token");
+    let shared_creds_filename = a.string("shared_creds_filename");
+    let shared_creds_profile = a.string("shared_creds_profile");
+    let role_arn = a.string("role_arn");
+    let role_session_name = a.string("role_session_name");
+    let web_identity_token_file = a.string("web_identity_token_file");
 
     let kms_key_id = env_first(
         opts,
@@ -527,13 +557,14 @@ fn known_kinds(opts: &LoadOptions) -> Vec<String> {
 
 pub(crate) fn resolve(
     blocks: Vec<RawBlock>,
+    problems: Vec<ConfigError>,
     file: &str,
     opts: &LoadOptions,
 ) -> Result<KmsConfig, ConfigErrors> {
     let mut cx = Ctx {
         file,
         opts,
-        errors: Vec::new(),
+        errors: problems,
     };
     let known = known_kinds(opts);
     let mut wrappers: Vec<WrapperConfig> = Vec::new();
@@ -614,12 +645,21 @@ pub(crate) fn resolve(
                 },
                 other => other.clone(),
             };
+            if let Some(what) = Ty::of(key).mismatch(&value) {
+                cx.err(
+                    b,
+                    Some(key),
+                    format!("must be {what}, not {}", described(key, &value)),
+                );
+                attrs.failed.insert(key);
+                continue;
+            }
             attrs.vals.insert(key, value);
         }
         let ps = purposes(&mut cx, &attrs);
         let typed = match b.kind.as_str() {
-            "aead" => aead(&mut cx, &mut attrs),
-            _ => awskms(&mut cx, &mut attrs),
+            "aead" => aead(&mut cx, &attrs),
+            _ => awskms(&mut cx, &attrs),
         };
         let here = match b.line {
             Some(l) => format!("kms \"{}\" block at line {l}", b.kind),
@@ -644,6 +684,8 @@ pub(crate) fn resolve(
         }
     }
     across_blocks(&mut cx, &wrappers, &seen);
+    // In file order; problems of one line keep the order they were found in.
+    cx.errors.sort_by_key(|e| e.line);
     if cx.errors.is_empty() {
         Ok(KmsConfig {
             source: file.to_owned(),

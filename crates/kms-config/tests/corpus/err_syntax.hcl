@@ -1,0 +1,6 @@
+disable_mlock = true
+
+kms "aead" {
+  purpose = "root"
+  key     = "CANARYCANARYCANARY
+}
