@@ -87,27 +87,51 @@ fn parse_bool(s: &str) -> Option<bool> {
 struct Ctx<'a> {
     file: &'a str,
     opts: &'a LoadOptions,
-    errors: Vec<ConfigError>,
+    /// Each problem, with its place in its block for sorting: 0 for the block itself, the
+    /// attribute's index, or `usize::MAX` for what is missing or across blocks.
+    errors: Vec<((usize, usize), ConfigError)>,
+    /// The index of the block being read, so that blocks sharing a line (JSON) stay apart.
+    block: usize,
 }
 
 impl Ctx<'_> {
     fn push(&mut self, line: Option<usize>, kind: &str, key: Option<&str>, message: String) {
+        self.push_at(usize::MAX, line, kind, key, message);
+    }
+
+    fn push_at(
+        &mut self,
+        at: usize,
+        line: Option<usize>,
+        kind: &str,
+        key: Option<&str>,
+        message: String,
+    ) {
         let block = if kind.is_empty() {
             "kms".to_owned()
         } else {
             format!("kms \"{kind}\"")
         };
-        self.errors.push(ConfigError {
+        let e = ConfigError {
             file: self.file.to_owned(),
             line,
             block: Some(block),
             key: key.map(str::to_owned),
             message,
-        });
+        };
+        self.errors.push(((self.block, at), e));
     }
 
     fn err(&mut self, b: &RawBlock, key: Option<&str>, message: String) {
-        self.push(b.line, &b.kind, key, message);
+        let at = match key {
+            None => 0,
+            Some(k) => b
+                .attrs
+                .iter()
+                .position(|a| a.key == k)
+                .map_or(usize::MAX, |i| i + 1),
+        };
+        self.push_at(at, b.line, &b.kind, key, message);
     }
 
     /// `env://NAME` and `file://PATH`; other strings as they are.
@@ -564,13 +588,15 @@ pub(crate) fn resolve(
     let mut cx = Ctx {
         file,
         opts,
-        errors: problems,
+        errors: problems.into_iter().map(|e| ((0, 0), e)).collect(),
+        block: 0,
     };
     let known = known_kinds(opts);
     let mut wrappers: Vec<WrapperConfig> = Vec::new();
     // Every purpose of every enabled block, with where it is, for the checks across blocks.
     let mut seen: Vec<(Purpose, String)> = Vec::new();
-    for b in &blocks {
+    for (i, b) in blocks.iter().enumerate() {
+        cx.block = i;
         match disabled(&mut cx, b) {
             Ok(true) => continue,
             Ok(false) => {}
@@ -683,16 +709,18 @@ pub(crate) fn resolve(
             }
         }
     }
+    cx.block = usize::MAX;
     across_blocks(&mut cx, &wrappers, &seen);
-    // In file order; problems of one line keep the order they were found in.
-    cx.errors.sort_by_key(|e| e.line);
-    if cx.errors.is_empty() {
+    // In file order: by block, then by attribute; otherwise in the order found.
+    cx.errors.sort_by_key(|(at, e)| (e.line, *at));
+    let errors: Vec<ConfigError> = cx.errors.into_iter().map(|(_, e)| e).collect();
+    if errors.is_empty() {
         Ok(KmsConfig {
             source: file.to_owned(),
             wrappers,
         })
     } else {
-        Err(ConfigErrors(cx.errors))
+        Err(ConfigErrors(errors))
     }
 }
 
