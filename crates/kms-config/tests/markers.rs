@@ -101,8 +101,9 @@ fn replace_is_defensive_about_its_inputs() {
             range: 5..1000,
             value: "",
         },
+        // A reversed range.
         Marker {
-            range: 3..2,
+            range: std::ops::Range { start: 3, end: 2 },
             value: "",
         },
     ];
