@@ -15,6 +15,7 @@ use std::path::Path;
 pub use error::{ConfigError, ConfigErrors};
 pub use kms_core::{Key256, Purpose};
 pub use markers::{find_markers, replace_markers, Marker};
+pub use resolve::decode_aead_key;
 pub use secret::SecretString;
 
 /// A parsed, validated config: one [`WrapperConfig`] per (enabled stanza, purpose).
@@ -40,7 +41,7 @@ pub struct WrapperConfig {
     pub purpose: Purpose,
     /// The stanza type: `aead` or `awskms`.
     pub kind: String,
-    /// The 1-based line of the `kms` block (0 for JSON configs, which have no positions).
+    /// The 1-based line of the `kms` block (in JSON, of the stanza's body).
     pub line: usize,
     /// The typed settings.
     pub backend: BackendConfig,

@@ -272,6 +272,7 @@ fn disabled(cx: &mut Ctx<'_>, b: &RawBlock) -> Result<bool, String> {
 fn purposes(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Vec<Purpose> {
     let b = a.block;
     let mut items: Vec<String> = Vec::new();
+    let mut reported = false;
     match a.vals.get("purpose") {
         None if a.failed.contains("purpose") => return Vec::new(),
         None => {
@@ -287,11 +288,14 @@ fn purposes(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Vec<Purpose> {
             for item in l {
                 match item {
                     Val::Str(s) => items.extend(s.split(',').map(str::to_owned)),
-                    other => cx.err(
-                        b,
-                        Some("purpose"),
-                        format!("list items must be strings, not {}", other.describe()),
-                    ),
+                    other => {
+                        reported = true;
+                        cx.err(
+                            b,
+                            Some("purpose"),
+                            format!("list items must be strings, not {}", other.describe()),
+                        );
+                    }
                 }
             }
         }
@@ -308,7 +312,6 @@ fn purposes(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Vec<Purpose> {
         }
     }
     let mut out = Vec::new();
-    let mut reported = false;
     for raw in items {
         let norm = raw.trim().to_ascii_lowercase();
         if norm.is_empty() {
@@ -351,9 +354,18 @@ fn purposes(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Vec<Purpose> {
     out
 }
 
-/// Decodes an aead key: standard base64, padded or not, of exactly 32 bytes. Messages never
-/// show the value.
-pub(crate) fn decode_aead_key(text: &str) -> Result<Key256, String> {
+/// Decodes an aead `key`: standard base64, padded or not, of exactly 32 bytes; surrounding
+/// white space is ignored.
+///
+/// # Errors
+/// A message saying the text is `not base64`, or that it `decodes to N bytes, need 32`. It
+/// never shows the text.
+///
+/// ```
+/// assert!(kms_config::decode_aead_key("FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=").is_ok());
+/// assert!(kms_config::decode_aead_key("AAAA").unwrap_err().contains("decodes to 3 bytes, need 32"));
+/// ```
+pub fn decode_aead_key(text: &str) -> Result<Key256, String> {
     let t = text.trim();
     let engines = [
         &base64::engine::general_purpose::STANDARD,

@@ -16,3 +16,8 @@ kms "awskms" {
   purpose    = []
   kms_key_id = "alias/y"
 }
+
+kms "awskms" {
+  purpose    = [7]
+  kms_key_id = "alias/z"
+}
