@@ -67,8 +67,15 @@ pub enum WrapContext {
 
 impl WrapContext {
     /// A context of string pairs.
-    pub fn pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        WrapContext::Pairs(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    pub fn pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        WrapContext::Pairs(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// The bytes an AES-GCM backend authenticates for this context.
@@ -156,6 +163,12 @@ pub trait Backend: Send + Sync + fmt::Debug {
         recorded == self.key_id()
     }
 
+    /// Facts for `kms check` (e.g. the region and where it came from), as name/value pairs.
+    /// Never a secret. Defaults to none.
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// Wraps `secret`, binding `context`.
     ///
     /// # Errors
@@ -167,12 +180,22 @@ pub trait Backend: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`crate::Error::DecryptFailed`] when the bytes, the context or the key do not match.
-    async fn unwrap(&self, wrapped: &[u8], recorded: &KeyId, context: &WrapContext) -> Result<SecretBytes>;
+    async fn unwrap(
+        &self,
+        wrapped: &[u8],
+        recorded: &KeyId,
+        context: &WrapContext,
+    ) -> Result<SecretBytes>;
 
     /// Optional capability: re-wraps under the current key without exposing the secret
     /// to this process (AWS KMS ReEncrypt). `Ok(None)` means unsupported; callers then
     /// unwrap and wrap.
-    async fn rewrap(&self, _wrapped: &[u8], _recorded: &KeyId, _context: &WrapContext) -> Result<Option<Wrapped>> {
+    async fn rewrap(
+        &self,
+        _wrapped: &[u8],
+        _recorded: &KeyId,
+        _context: &WrapContext,
+    ) -> Result<Option<Wrapped>> {
         Ok(None)
     }
 }
@@ -193,7 +216,10 @@ mod tests {
 
     #[test]
     fn limits() {
-        let l = SecretLimits { min: 1, max: Some(4096) };
+        let l = SecretLimits {
+            min: 1,
+            max: Some(4096),
+        };
         assert!(!l.allows(0) && l.allows(1) && l.allows(4096) && !l.allows(4097));
         assert!(SecretLimits::UNBOUNDED.allows(0));
     }

@@ -12,11 +12,20 @@ pub fn options(c: &AwsKmsConfig) -> AwsKmsOptions {
     let mut o = AwsKmsOptions::default();
     o.kms_key_id = c.kms_key_id.as_ref().map(|s| s.value.clone());
     o.region = c.region.as_ref().map(|s| s.value.clone());
+    o.region_source = c.region.as_ref().map(|s| s.source.to_string());
     o.endpoint = c.endpoint.as_ref().map(|s| s.value.clone());
+    o.endpoint_source = c.endpoint.as_ref().map(|s| s.source.to_string());
     if let Some(cred) = &c.credentials {
+        o.credentials_source = Some(match cred.source {
+            kms_config::Source::Stanza => "stanza".to_owned(),
+            kms_config::Source::Env(_) => "env".to_owned(),
+        });
         o.access_key = Some(cred.access_key.clone());
         o.secret_key = Some(cred.secret_key.expose_secret().to_owned().into());
-        o.session_token = cred.session_token.as_ref().map(|t| t.expose_secret().to_owned().into());
+        o.session_token = cred
+            .session_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned().into());
     }
     o.shared_creds_filename = c.shared_creds_filename.clone();
     o.shared_creds_profile = c.shared_creds_profile.clone();

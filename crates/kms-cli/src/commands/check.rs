@@ -11,13 +11,20 @@ use crate::failure::{CliResult, Failure};
 pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
     if config.wrappers.is_empty() {
-        return Err(Failure::usage(format!("{}: no enabled kms stanza", config.source)));
+        return Err(Failure::usage(format!(
+            "{}: no enabled kms stanza",
+            config.source
+        )));
     }
     if a.offline {
         for w in &config.wrappers {
             println!("{}", kms::keyring::describe(w));
         }
-        println!("{}: valid ({} wrappers; offline: no key was contacted)", config.source, config.wrappers.len());
+        println!(
+            "{}: valid ({} wrappers; offline: no key was contacted)",
+            config.source,
+            config.wrappers.len()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let purposes: Vec<_> = config.wrappers.iter().map(|w| w.purpose).collect();
@@ -26,14 +33,41 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
         // A round trip of a random value proves the key encrypts and decrypts.
         let probe = kms::core::random_array::<32>().map_err(|e| Failure::from_error("", e))?;
         let ctx = WrapContext::pairs([("kms_check", "probe")]);
-        let place = format!("{}: kms \"{}\" block at line {} (purpose {})", config.source, cfg.kind, cfg.line, cfg.purpose);
-        let wrapped = w.backend.wrap(&probe, &ctx).await.map_err(|e| Failure::from_error(&place, e))?;
-        let back = w.backend.unwrap(&wrapped.bytes, &wrapped.key_id, &ctx).await.map_err(|e| Failure::from_error(&place, e))?;
+        let place = format!(
+            "{}: kms \"{}\" block at line {} (purpose {})",
+            config.source, cfg.kind, cfg.line, cfg.purpose
+        );
+        let wrapped = w
+            .backend
+            .wrap(&probe, &ctx)
+            .await
+            .map_err(|e| Failure::from_error(&place, e))?;
+        let back = w
+            .backend
+            .unwrap(&wrapped.bytes, &wrapped.key_id, &ctx)
+            .await
+            .map_err(|e| Failure::from_error(&place, e))?;
         if back.expose_secret() != probe {
-            return Err(Failure::op(format!("{place}: round trip returned different bytes")));
+            return Err(Failure::op(format!(
+                "{place}: round trip returned different bytes"
+            )));
         }
-        println!("{} resolved_key={} round_trip=ok", kms::keyring::describe(cfg), w.backend.key_id());
+        let details: String = w
+            .backend
+            .describe()
+            .iter()
+            .map(|(k, v)| format!(" {k}={v}"))
+            .collect();
+        println!(
+            "{} resolved_key={}{details} round_trip=ok",
+            kms::keyring::describe(cfg),
+            w.backend.key_id()
+        );
     }
-    println!("{}: valid ({} wrappers verified online)", config.source, config.wrappers.len());
+    println!(
+        "{}: valid ({} wrappers verified online)",
+        config.source,
+        config.wrappers.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,103 @@
+//! SDK errors into kms-core's semantic errors, through the SDK's error metadata (`code()`)
+//! and `SdkError` variants, never through message text. No credential ever reaches a message.
+
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use kms_core::Error;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    DescribeKey,
+    Encrypt,
+    Decrypt,
+    ReEncrypt,
+    GenerateDataKey,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::DescribeKey => "DescribeKey",
+            Op::Encrypt => "Encrypt",
+            Op::Decrypt => "Decrypt",
+            Op::ReEncrypt => "ReEncrypt",
+            Op::GenerateDataKey => "GenerateDataKey",
+        }
+    }
+
+    /// The IAM permission the operation needs.
+    fn permission(self) -> &'static str {
+        match self {
+            Op::DescribeKey => "kms:DescribeKey",
+            Op::Encrypt => "kms:Encrypt",
+            Op::Decrypt => "kms:Decrypt",
+            Op::ReEncrypt => "kms:ReEncryptFrom and kms:ReEncryptTo",
+            Op::GenerateDataKey => "kms:GenerateDataKey",
+        }
+    }
+}
+
+pub(crate) fn map_sdk_error<E, R>(err: SdkError<E, R>, op: Op, key: &str, place: &str) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let key = if key.is_empty() {
+        "(key from the ciphertext)"
+    } else {
+        key
+    };
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("Unknown");
+            let msg = e.message().unwrap_or("");
+            match code {
+                "NotFoundException" => Error::NotFound(format!("KMS key {key} not found ({place})")),
+                "AccessDeniedException" if matches!(op, Op::Decrypt | Op::ReEncrypt) => Error::PermissionDenied(format!(
+                    "KMS {} of data under {key} was denied ({place}): the caller likely lacks {} on that key, or the data was wrapped under another key",
+                    op.name(),
+                    op.permission()
+                )),
+                "AccessDeniedException" => Error::PermissionDenied(format!(
+                    "KMS {} on {key} was denied ({place}): the caller likely lacks {}",
+                    op.name(),
+                    op.permission()
+                )),
+                "InvalidCiphertextException" | "IncorrectKeyException" => Error::DecryptFailed,
+                "DisabledException" | "KMSInvalidStateException" | "KeyUnavailableException" => {
+                    Error::KeyUnusable(format!("KMS key {key} cannot be used: {code}: {msg}"))
+                }
+                "InvalidKeyUsageException" => Error::KeyUnusable(format!("KMS key {key} cannot {}: {msg}", op.name())),
+                "ThrottlingException" | "LimitExceededException" | "RequestLimitExceeded" => {
+                    Error::Throttled(format!("KMS {} on {key} throttled after retries ({place})", op.name()))
+                }
+                "KMSInternalException" | "DependencyTimeoutException" | "InternalFailure" | "ServiceUnavailable" => {
+                    Error::Unavailable(format!("KMS {} failed after retries ({place}): {code}", op.name()))
+                }
+                "NotAuthorized" | "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException" => {
+                    Error::PermissionDenied(format!("KMS rejected the credentials ({place}): {code}"))
+                }
+                _ => Error::Backend(format!("KMS {} on {key} failed ({place}): {code}: {msg}", op.name())),
+            }
+        }
+        SdkError::TimeoutError(_) => {
+            Error::Unavailable(format!("KMS {} timed out ({place})", op.name()))
+        }
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Error::Unavailable(format!(
+            "cannot reach KMS for {} ({place}): {}",
+            op.name(),
+            DisplayErrorContext(&err)
+        )),
+        SdkError::ConstructionFailure(_) => Error::Config(format!(
+            "cannot build the KMS {} request: {}",
+            op.name(),
+            DisplayErrorContext(&err)
+        )),
+        _ => Error::Backend(format!(
+            "KMS {} failed ({place}): {}",
+            op.name(),
+            DisplayErrorContext(&err)
+        )),
+    }
+}
