@@ -25,7 +25,13 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = kms().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = kms()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let data = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -41,7 +47,12 @@ fn stderr(o: &Output) -> String {
 }
 
 fn assert_code(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "exit code; stderr: {}", stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit code; stderr: {}",
+        stderr(o)
+    );
 }
 
 struct Env {
@@ -50,8 +61,10 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let e = Env { dir: tempfile::tempdir().unwrap() };
-        e.write("dev.hcl", &aead_config(&[("root", KEY_A, "k-a")]));
+        let e = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        e.write("dev.hcl", aead_config(&[("root", KEY_A, "k-a")]));
         e
     }
     fn path(&self, name: &str) -> PathBuf {
@@ -65,7 +78,10 @@ impl Env {
         self.p(name)
     }
     fn files(&self) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(self.dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -90,7 +106,13 @@ fn keygen_prints_a_fresh_base64_key() {
     let ka = String::from_utf8(a.stdout).unwrap();
     assert_ne!(ka, String::from_utf8(b.stdout).unwrap());
     use base64::Engine;
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(ka.trim()).unwrap().len(), 32);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(ka.trim())
+            .unwrap()
+            .len(),
+        32
+    );
 }
 
 #[test]
@@ -100,10 +122,17 @@ fn round_trip_through_files_and_pipes() {
     for len in [0usize, 1, 65535, 65536, 65537, 5 * 65536 + 3] {
         let pt = data(len);
         let input = e.write("in.bin", &pt);
-        assert_code(&run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]), 0);
+        assert_code(
+            &run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]),
+            0,
+        );
         let dec = run(&["decrypt", "-c", &cfg, "-o", &e.p("out.bin"), &e.p("in.kms")]);
         assert_code(&dec, 0);
-        assert_eq!(fs::read(e.path("out.bin")).unwrap(), pt, "file round trip of {len} bytes");
+        assert_eq!(
+            fs::read(e.path("out.bin")).unwrap(),
+            pt,
+            "file round trip of {len} bytes"
+        );
         // Through pipes: stdin -> stdout both ways.
         let enc = run_stdin(&["encrypt", "-c", &cfg], &pt);
         assert_code(&enc, 0);
@@ -117,12 +146,24 @@ fn round_trip_through_files_and_pipes() {
 fn config_from_env_var_and_aad() {
     let e = Env::new();
     let input = e.write("in.txt", b"hello");
-    let o = kms().env("KMS_CONFIG", e.p("dev.hcl")).args(["encrypt", "--aad", "tenant=1", "-o", &e.p("x.kms"), &input]).output().unwrap();
+    let o = kms()
+        .env("KMS_CONFIG", e.p("dev.hcl"))
+        .args(["encrypt", "--aad", "tenant=1", "-o", &e.p("x.kms"), &input])
+        .output()
+        .unwrap();
     assert_code(&o, 0);
-    let ok = kms().env("KMS_CONFIG", e.p("dev.hcl")).args(["decrypt", "--aad", "tenant=1", &e.p("x.kms")]).output().unwrap();
+    let ok = kms()
+        .env("KMS_CONFIG", e.p("dev.hcl"))
+        .args(["decrypt", "--aad", "tenant=1", &e.p("x.kms")])
+        .output()
+        .unwrap();
     assert_code(&ok, 0);
     assert_eq!(ok.stdout, b"hello");
-    let wrong = kms().env("KMS_CONFIG", e.p("dev.hcl")).args(["decrypt", "--aad", "tenant=2", &e.p("x.kms")]).output().unwrap();
+    let wrong = kms()
+        .env("KMS_CONFIG", e.p("dev.hcl"))
+        .args(["decrypt", "--aad", "tenant=2", &e.p("x.kms")])
+        .output()
+        .unwrap();
     assert_code(&wrong, 1);
     assert!(wrong.stdout.is_empty());
 }
@@ -132,23 +173,44 @@ fn decrypted_files_are_private_and_output_is_atomic() {
     let e = Env::new();
     let cfg = e.p("dev.hcl");
     let input = e.write("in.txt", b"secret");
-    assert_code(&run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]), 0);
+    assert_code(
+        &run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]),
+        0,
+    );
     // -o replaces an existing file.
     e.write("out.txt", b"old contents that are longer");
-    assert_code(&run(&["decrypt", "-c", &cfg, "-o", &e.p("out.txt"), &e.p("in.kms")]), 0);
+    assert_code(
+        &run(&["decrypt", "-c", &cfg, "-o", &e.p("out.txt"), &e.p("in.kms")]),
+        0,
+    );
     assert_eq!(fs::read(e.path("out.txt")).unwrap(), b"secret");
-    assert_eq!(fs::metadata(e.path("out.txt")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(e.path("out.txt"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     // -o naming the input is refused, and the input is untouched.
     let before = fs::read(e.path("in.kms")).unwrap();
     let o = run(&["decrypt", "-c", &cfg, "-o", &e.p("in.kms"), &e.p("in.kms")]);
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("the output is the input"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the output is the input"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(fs::read(e.path("in.kms")).unwrap(), before);
     let o = run(&["encrypt", "-c", &cfg, "-o", &input, &input]);
     assert_code(&o, 2);
     assert_eq!(fs::read(&input).unwrap(), b"secret");
     // No temp files are left behind.
-    assert!(e.files().iter().all(|f| !f.contains(".kms-tmp-")), "{:?}", e.files());
+    assert!(
+        e.files().iter().all(|f| !f.contains(".kms-tmp-")),
+        "{:?}",
+        e.files()
+    );
 }
 
 #[test]
@@ -157,21 +219,45 @@ fn failures_leave_no_partial_output() {
     let cfg = e.p("dev.hcl");
     let pt = data(300_000);
     let input = e.write("in.bin", &pt);
-    assert_code(&run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]), 0);
+    assert_code(
+        &run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]),
+        0,
+    );
     let ct = fs::read(e.path("in.kms")).unwrap();
     // Tampered late in the body: the early segments authenticate, the last does not.
     let mut bad = ct.clone();
     let n = bad.len();
     bad[n - 20] ^= 1;
     e.write("bad.kms", &bad);
-    let o = run(&["decrypt", "-c", &cfg, "-o", &e.p("out.bin"), &e.p("bad.kms")]);
+    let o = run(&[
+        "decrypt",
+        "-c",
+        &cfg,
+        "-o",
+        &e.p("out.bin"),
+        &e.p("bad.kms"),
+    ]);
     assert_code(&o, 1);
     assert!(!e.path("out.bin").exists(), "partial output left");
     // An existing target survives a failed decrypt untouched.
     e.write("keep.bin", b"keep me");
-    assert_code(&run(&["decrypt", "-c", &cfg, "-o", &e.p("keep.bin"), &e.p("bad.kms")]), 1);
+    assert_code(
+        &run(&[
+            "decrypt",
+            "-c",
+            &cfg,
+            "-o",
+            &e.p("keep.bin"),
+            &e.p("bad.kms"),
+        ]),
+        1,
+    );
     assert_eq!(fs::read(e.path("keep.bin")).unwrap(), b"keep me");
-    assert!(e.files().iter().all(|f| !f.contains(".kms-tmp-")), "{:?}", e.files());
+    assert!(
+        e.files().iter().all(|f| !f.contains(".kms-tmp-")),
+        "{:?}",
+        e.files()
+    );
     // To stdout: exit 1 and the message says the output is incomplete.
     let o = run(&["decrypt", "-c", &cfg, &e.p("bad.kms")]);
     assert_code(&o, 1);
@@ -183,9 +269,18 @@ fn empty_truncated_and_foreign_ciphertexts_exit_1() {
     let e = Env::new();
     let cfg = e.p("dev.hcl");
     let input = e.write("in.txt", b"some data");
-    assert_code(&run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]), 0);
+    assert_code(
+        &run(&["encrypt", "-c", &cfg, "-o", &e.p("in.kms"), &input]),
+        0,
+    );
     let ct = fs::read(e.path("in.kms")).unwrap();
-    for (name, bytes) in [("empty", vec![]), ("magic-only", ct[..8].to_vec()), ("half-header", ct[..40].to_vec()), ("no-body", ct[..ct.len() - 25].to_vec()), ("junk", b"hello world\n".to_vec())] {
+    for (name, bytes) in [
+        ("empty", vec![]),
+        ("magic-only", ct[..8].to_vec()),
+        ("half-header", ct[..40].to_vec()),
+        ("no-body", ct[..ct.len() - 25].to_vec()),
+        ("junk", b"hello world\n".to_vec()),
+    ] {
         let f = e.write(&format!("{name}.kms"), &bytes);
         let o = run(&["decrypt", "-c", &cfg, "-o", &e.p("out"), &f]);
         assert_code(&o, 1);
@@ -241,7 +336,17 @@ fn config_errors_exit_2_with_clear_messages() {
 fn inspect_reports_the_stream_layout() {
     let e = Env::new();
     let input = e.write("in.bin", data(200_000));
-    assert_code(&run(&["encrypt", "-c", &e.p("dev.hcl"), "-o", &e.p("in.kms"), &input]), 0);
+    assert_code(
+        &run(&[
+            "encrypt",
+            "-c",
+            &e.p("dev.hcl"),
+            "-o",
+            &e.p("in.kms"),
+            &input,
+        ]),
+        0,
+    );
     let o = run(&["inspect", "--json", &e.p("in.kms")]);
     assert_code(&o, 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -254,7 +359,10 @@ fn inspect_reports_the_stream_layout() {
     assert_eq!(v["wrapped_keys"][0]["kind"], "aead");
     assert_eq!(v["wrapped_keys"][0]["key_id"], "k-a");
     let header = v["header_bytes"].as_u64().unwrap();
-    assert_eq!(fs::metadata(e.path("in.kms")).unwrap().len(), header + 3 * (65536 + 16) + (200_000 - 3 * 65536 + 16));
+    assert_eq!(
+        fs::metadata(e.path("in.kms")).unwrap().len(),
+        header + 3 * (65536 + 16) + (200_000 - 3 * 65536 + 16)
+    );
     // From stdin too, and as text.
     let o = run_stdin(&["inspect", "--json"], &fs::read(e.path("in.kms")).unwrap());
     let w: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -268,7 +376,9 @@ fn boundary_known_answer_decrypts_as_a_bare_blobinfo() {
     use base64::Engine;
     let e = Env::new();
     let cfg = e.write("boundary.hcl", aead_config(&[("config", BOUNDARY_KEY, "")]));
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(BOUNDARY_VALUE).unwrap();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(BOUNDARY_VALUE)
+        .unwrap();
     let blob = e.write("value.bin", &raw);
     let o = run(&["decrypt", "-c", &cfg, "--purpose", "config", &blob]);
     assert_code(&o, 0);
@@ -289,7 +399,10 @@ fn boundary_known_answer_decrypts_as_a_bare_blobinfo() {
 #[test]
 fn config_values_encrypt_and_decrypt() {
     let e = Env::new();
-    let kms_cfg = e.write("kms.hcl", aead_config(&[("config", BOUNDARY_KEY, "global_config")]));
+    let kms_cfg = e.write(
+        "kms.hcl",
+        aead_config(&[("config", BOUNDARY_KEY, "global_config")]),
+    );
     let original = "listener \"tcp\" {\n  purpose = \"api\"\n}\ncontroller {\n  database { url = \"{{encrypt(postgres://u:pw@h/db)}}\" }\n  pair = \"{{encrypt(one)}} and {{encrypt(two)}}\"\n}\n";
     let file = e.write("controller.hcl", original);
     let enc = run(&["config", "encrypt", "-c", &kms_cfg, &file]);
@@ -301,16 +414,31 @@ fn config_values_encrypt_and_decrypt() {
     let efile = e.write("controller.enc.hcl", &encrypted);
     let dec = run(&["config", "decrypt", "-c", &kms_cfg, &efile]);
     assert_code(&dec, 0);
-    assert_eq!(String::from_utf8(dec.stdout).unwrap(), original, "round trip is byte-identical");
+    assert_eq!(
+        String::from_utf8(dec.stdout).unwrap(),
+        original,
+        "round trip is byte-identical"
+    );
     let strip = run(&["config", "decrypt", "-c", &kms_cfg, "--strip", &efile]);
-    assert!(String::from_utf8(strip.stdout).unwrap().contains("pair = \"one and two\""));
+    assert!(String::from_utf8(strip.stdout)
+        .unwrap()
+        .contains("pair = \"one and two\""));
     // Boundary's own value decrypts.
-    let bfile = e.write("b.hcl", format!("x = \"{{{{decrypt({BOUNDARY_VALUE})}}}}\"\n"));
+    let bfile = e.write(
+        "b.hcl",
+        format!("x = \"{{{{decrypt({BOUNDARY_VALUE})}}}}\"\n"),
+    );
     let o = run(&["config", "decrypt", "-c", &kms_cfg, "--strip", &bfile]);
     assert_code(&o, 0);
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), format!("x = \"{BOUNDARY_PLAINTEXT}\"\n"));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        format!("x = \"{BOUNDARY_PLAINTEXT}\"\n")
+    );
     // --overwrite replaces the file in place.
-    assert_code(&run(&["config", "encrypt", "-c", &kms_cfg, "--overwrite", &file]), 0);
+    assert_code(
+        &run(&["config", "encrypt", "-c", &kms_cfg, "--overwrite", &file]),
+        0,
+    );
     assert!(fs::read_to_string(&file).unwrap().contains("{{decrypt("));
     // Exactly one config stanza is required.
     let none = e.write("none.hcl", aead_config(&[("root", KEY_A, "r")]));
@@ -322,14 +450,32 @@ fn config_values_encrypt_and_decrypt() {
 #[test]
 fn config_kms_decrypts_values_inside_the_main_config() {
     let e = Env::new();
-    let kms_cfg = e.write("kms.hcl", aead_config(&[("config", BOUNDARY_KEY, "global_config")]));
+    let kms_cfg = e.write(
+        "kms.hcl",
+        aead_config(&[("config", BOUNDARY_KEY, "global_config")]),
+    );
     // The main config's root key is itself encrypted with the config key.
     let main_plain = format!("kms \"aead\" {{\n  purpose = \"root\"\n  key = \"{{{{encrypt({KEY_A})}}}}\"\n  key_id = \"r\"\n}}\n");
     let main = e.write("main.hcl", main_plain);
-    assert_code(&run(&["config", "encrypt", "-c", &kms_cfg, "--overwrite", &main]), 0);
+    assert_code(
+        &run(&["config", "encrypt", "-c", &kms_cfg, "--overwrite", &main]),
+        0,
+    );
     assert!(!fs::read_to_string(&main).unwrap().contains(KEY_A));
     let input = e.write("in.txt", b"via config-kms");
-    assert_code(&run(&["encrypt", "-c", &main, "--config-kms", &kms_cfg, "-o", &e.p("x.kms"), &input]), 0);
+    assert_code(
+        &run(&[
+            "encrypt",
+            "-c",
+            &main,
+            "--config-kms",
+            &kms_cfg,
+            "-o",
+            &e.p("x.kms"),
+            &input,
+        ]),
+        0,
+    );
     // The plain-key config opens it: the encrypted key was the real one.
     let plain_cfg = e.write("plain.hcl", aead_config(&[("root", KEY_A, "r")]));
     let o = run(&["decrypt", "-c", &plain_cfg, &e.p("x.kms")]);
@@ -340,27 +486,44 @@ fn config_kms_decrypts_values_inside_the_main_config() {
 #[test]
 fn check_offline_and_online() {
     let e = Env::new();
-    let cfg = e.write("multi.hcl", aead_config(&[("root", KEY_A, "r"), ("recovery", KEY_B, "rec")]));
+    let cfg = e.write(
+        "multi.hcl",
+        aead_config(&[("root", KEY_A, "r"), ("recovery", KEY_B, "rec")]),
+    );
     let o = run(&["check", "--offline", "-c", &cfg]);
     assert_code(&o, 0);
     let out = String::from_utf8(o.stdout).unwrap();
-    assert!(out.contains("root") && out.contains("recovery") && out.contains("key_id=rec"), "{out}");
+    assert!(
+        out.contains("root") && out.contains("recovery") && out.contains("key_id=rec"),
+        "{out}"
+    );
     assert!(!out.contains(KEY_A) && !out.contains(KEY_B));
     let o = run(&["check", "-c", &cfg]);
     assert_code(&o, 0);
-    assert!(String::from_utf8(o.stdout).unwrap().contains("round_trip=ok"));
-    let bad = e.write("bad.hcl", "kms \"aead\" {\n  purpose = \"rooot\"\n  kms_keyid = \"x\"\n}\n");
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .contains("round_trip=ok"));
+    let bad = e.write(
+        "bad.hcl",
+        "kms \"aead\" {\n  purpose = \"rooot\"\n  kms_keyid = \"x\"\n}\n",
+    );
     let o = run(&["check", "--offline", "-c", &bad]);
     assert_code(&o, 2);
     let err = stderr(&o);
-    assert!(err.lines().count() >= 2, "every problem on its own line: {err}");
+    assert!(
+        err.lines().count() >= 2,
+        "every problem on its own line: {err}"
+    );
 }
 
 #[test]
 fn rewrap_moves_files_to_the_new_root_and_previous_root_still_decrypts() {
     let e = Env::new();
     let old_cfg = e.write("old.hcl", aead_config(&[("root", KEY_A, "old")]));
-    let both = e.write("both.hcl", aead_config(&[("root", KEY_B, "new"), ("previous-root", KEY_A, "old")]));
+    let both = e.write(
+        "both.hcl",
+        aead_config(&[("root", KEY_B, "new"), ("previous-root", KEY_A, "old")]),
+    );
     let new_only = e.write("new.hcl", aead_config(&[("root", KEY_B, "new")]));
     fs::create_dir_all(e.path("tree/sub")).unwrap();
     let pt = data(150_000);
@@ -383,7 +546,11 @@ fn rewrap_moves_files_to_the_new_root_and_previous_root_still_decrypts() {
     assert!(out.contains("old -> new"), "{out}");
     assert!(out.contains("notes.txt: not a kms file"), "{out}");
     assert!(stderr(&o).contains("corrupt.kms"), "{}", stderr(&o));
-    assert_eq!(fs::read(e.path("tree/sub/corrupt.kms")).unwrap(), &good[..30], "the corrupt file is untouched");
+    assert_eq!(
+        fs::read(e.path("tree/sub/corrupt.kms")).unwrap(),
+        &good[..30],
+        "the corrupt file is untouched"
+    );
     // Body bytes unchanged, only the header moved; new key alone opens it, old alone does not.
     let after = fs::read(e.path("tree/a.kms")).unwrap();
     assert_eq!(&after[after.len() - 1000..], &body_before[..]);
@@ -394,10 +561,16 @@ fn rewrap_moves_files_to_the_new_root_and_previous_root_still_decrypts() {
         assert_code(&run(&["decrypt", "-c", &old_cfg, &e.p(f)]), 1);
     }
     // A second run changes no byte.
-    let snapshot: Vec<Vec<u8>> = ["tree/a.kms", "tree/sub/b.kms"].iter().map(|f| fs::read(e.path(f)).unwrap()).collect();
+    let snapshot: Vec<Vec<u8>> = ["tree/a.kms", "tree/sub/b.kms"]
+        .iter()
+        .map(|f| fs::read(e.path(f)).unwrap())
+        .collect();
     let o = run(&["rewrap", "-c", &both, "-r", &e.p("tree")]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("already under new"));
-    let again: Vec<Vec<u8>> = ["tree/a.kms", "tree/sub/b.kms"].iter().map(|f| fs::read(e.path(f)).unwrap()).collect();
+    let again: Vec<Vec<u8>> = ["tree/a.kms", "tree/sub/b.kms"]
+        .iter()
+        .map(|f| fs::read(e.path(f)).unwrap())
+        .collect();
     assert_eq!(snapshot, again);
     assert!(!Path::new(&e.p("tree")).join(".a.kms.kms-tmp-").exists());
 }
@@ -406,18 +579,37 @@ fn rewrap_moves_files_to_the_new_root_and_previous_root_still_decrypts() {
 fn interop_with_the_independent_python_peer_aead() {
     use base64::Engine;
     let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/gkw_value.py");
-    assert!(peer.exists(), "the interop peer is missing at {}", peer.display());
+    assert!(
+        peer.exists(),
+        "the interop peer is missing at {}",
+        peer.display()
+    );
     let e = Env::new();
-    let cfg = e.write("cfg.hcl", aead_config(&[("config", KEY_A, "global_config")]));
+    let cfg = e.write(
+        "cfg.hcl",
+        aead_config(&[("config", KEY_A, "global_config")]),
+    );
     // Peer -> us: the peer encrypts, `kms decrypt` opens it.
     let mut child = Command::new("python3")
         .arg(&peer)
-        .args(["aead-encrypt", "--key", KEY_A, "--key-id", "global_config", "--b64"])
+        .args([
+            "aead-encrypt",
+            "--key",
+            KEY_A,
+            "--key-id",
+            "global_config",
+            "--b64",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"from python").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from python")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let value = String::from_utf8(out.stdout).unwrap();
@@ -430,7 +622,9 @@ fn interop_with_the_independent_python_peer_aead() {
     let o = run(&["config", "encrypt", "-c", &cfg, "--strip", &file]);
     assert_code(&o, 0);
     let ours = String::from_utf8(o.stdout).unwrap();
-    assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(ours.trim()).is_ok());
+    assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(ours.trim())
+        .is_ok());
     let mut child = Command::new("python3")
         .arg(&peer)
         .args(["aead-decrypt", "--key", KEY_A, "--b64"])
@@ -438,7 +632,12 @@ fn interop_with_the_independent_python_peer_aead() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(ours.trim().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ours.trim().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "peer failed to open our value");
     assert_eq!(out.stdout, b"from rust");

@@ -27,7 +27,12 @@ fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
     let use_time = Path::new("/usr/bin/time").exists();
     let mut full = if use_time {
         let mut c = Command::new("/usr/bin/time");
-        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(cmd.get_program()).args(cmd.get_args());
+        c.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
         for (k, v) in cmd.get_envs() {
             match v {
                 Some(v) => c.env(k, v),
@@ -39,18 +44,31 @@ fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
         std::mem::replace(cmd, Command::new("true"))
     };
     let start = Instant::now();
-    let out = full.stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| e.to_string())?;
+    let out = full
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
     let secs = start.elapsed().as_secs_f64();
     if !out.status.success() {
-        return Err(format!("{:?} failed: {}", full.get_program(), String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{:?} failed: {}",
+            full.get_program(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    let rss = fs::read_to_string(&rss_file).ok().and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
+    let rss = fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
     let _ = fs::remove_file(&rss_file);
     Ok((secs, rss))
 }
 
 /// The best of `n` runs (least disturbed by the shared machine).
-fn best(n: usize, mut f: impl FnMut() -> Result<(f64, Option<u64>), String>) -> Result<(f64, Option<u64>), String> {
+fn best(
+    n: usize,
+    mut f: impl FnMut() -> Result<(f64, Option<u64>), String>,
+) -> Result<(f64, Option<u64>), String> {
     let mut best: Option<(f64, Option<u64>)> = None;
     for _ in 0..n {
         let r = f()?;
@@ -62,7 +80,10 @@ fn best(n: usize, mut f: impl FnMut() -> Result<(f64, Option<u64>), String>) -> 
 }
 
 fn make_file(path: &Path, mib: u64) -> Result<(), String> {
-    if fs::metadata(path).map(|m| m.len() == mib << 20).unwrap_or(false) {
+    if fs::metadata(path)
+        .map(|m| m.len() == mib << 20)
+        .unwrap_or(false)
+    {
         return Ok(());
     }
     use std::io::Write;
@@ -82,10 +103,27 @@ fn make_file(path: &Path, mib: u64) -> Result<(), String> {
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let size_mib: u64 = args.iter().position(|a| a == "--size-mib").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok()).unwrap_or(1024);
+    let size_mib: u64 = args
+        .iter()
+        .position(|a| a == "--size-mib")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1024);
     let skip_aws = args.iter().any(|a| a == "--skip-aws");
     let skip_peer = args.iter().any(|a| a == "--skip-peer");
-    crate::run("build (release)", cargo().args(["build", "--release", "-p", "kms-cli", "--example", "inproc_bench", "-p", "kms-envelope"]))?;
+    crate::run(
+        "build (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "kms-cli",
+            "--example",
+            "inproc_bench",
+            "-p",
+            "kms-envelope",
+        ]),
+    )?;
     let target = root().join("target/release");
     let kms = target.join("kms");
     let dir = root().join("target/bench");
@@ -96,8 +134,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut rows: Vec<Row> = Vec::new();
 
     // (a) raw AES-GCM on one core, and in-process value encryption of 1 MiB values.
-    let out = Command::new(target.join("examples/inproc_bench")).arg("2").output().map_err(|e| e.to_string())?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("inproc_bench output: {e}"))?;
+    let out = Command::new(target.join("examples/inproc_bench"))
+        .arg("2")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("inproc_bench output: {e}"))?;
     let raw = v["raw_gcm_bps"].as_f64().unwrap_or(0.0);
     let env = v["value_envelope_1mib_bps"].as_f64().unwrap_or(0.0);
     let direct = v["value_direct_1mib_bps"].as_f64().unwrap_or(0.0);
@@ -106,16 +148,56 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // (b) cp.
     let copy = dir.join("copy.bin");
     let (cp_secs, cp_rss) = best(3, || timed(Command::new("cp").arg(&input).arg(&copy)))?;
-    rows.push(Row { name: format!("(b) cp {size_mib} MiB"), bytes, secs: cp_secs, rss_kib: cp_rss, note: "I/O limit".into() });
+    rows.push(Row {
+        name: format!("(b) cp {size_mib} MiB"),
+        bytes,
+        secs: cp_secs,
+        rss_kib: cp_rss,
+        note: "I/O limit".into(),
+    });
 
     // (c) kms encrypt / decrypt with aead.
     let dev = root().join("examples/dev.hcl");
     let enc = dir.join("input.kms");
     let dec = dir.join("output.bin");
-    let (e_secs, e_rss) = best(3, || timed(Command::new(&kms).arg("encrypt").arg("-c").arg(&dev).arg("-q").arg("-o").arg(&enc).arg(&input)))?;
-    rows.push(Row { name: "(c) kms encrypt, aead".into(), bytes, secs: e_secs, rss_kib: e_rss, note: format!("{:.2}x cp time", e_secs / cp_secs) });
-    let (d_secs, d_rss) = best(3, || timed(Command::new(&kms).arg("decrypt").arg("-c").arg(&dev).arg("-q").arg("-o").arg(&dec).arg(&enc)))?;
-    rows.push(Row { name: "(c) kms decrypt, aead".into(), bytes, secs: d_secs, rss_kib: d_rss, note: format!("{:.2}x cp time", d_secs / cp_secs) });
+    let (e_secs, e_rss) = best(3, || {
+        timed(
+            Command::new(&kms)
+                .arg("encrypt")
+                .arg("-c")
+                .arg(&dev)
+                .arg("-q")
+                .arg("-o")
+                .arg(&enc)
+                .arg(&input),
+        )
+    })?;
+    rows.push(Row {
+        name: "(c) kms encrypt, aead".into(),
+        bytes,
+        secs: e_secs,
+        rss_kib: e_rss,
+        note: format!("{:.2}x cp time", e_secs / cp_secs),
+    });
+    let (d_secs, d_rss) = best(3, || {
+        timed(
+            Command::new(&kms)
+                .arg("decrypt")
+                .arg("-c")
+                .arg(&dev)
+                .arg("-q")
+                .arg("-o")
+                .arg(&dec)
+                .arg(&enc),
+        )
+    })?;
+    rows.push(Row {
+        name: "(c) kms decrypt, aead".into(),
+        bytes,
+        secs: d_secs,
+        rss_kib: d_rss,
+        note: format!("{:.2}x cp time", d_secs / cp_secs),
+    });
     if fs::read(&dec).map_err(|e| e.to_string())? != fs::read(&input).map_err(|e| e.to_string())? {
         return Err("decrypted output differs from the input".into());
     }
@@ -134,7 +216,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let _ = fs::remove_file(&dec);
 
     println!();
-    println!("{:<44} {:>12} {:>10} {:>12}  {}", "row", "MB/s", "seconds", "peak RSS", "ratio / note");
+    println!(
+        "{:<44} {:>12} {:>10} {:>12}  ratio / note",
+        "row", "MB/s", "seconds", "peak RSS"
+    );
     println!(
         "{:<44} {:>12.0} {:>10} {:>12}  one core, {provider}",
         "(a) raw AES-256-GCM, 1 MiB buffers",
@@ -150,14 +235,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "-",
         100.0 * env / raw
     );
-    println!("{:<44} {:>12.0} {:>10} {:>12}  {:.0}% of (a)", "    value encryption, 1 MiB, direct (aead)", direct / 1e6, "-", "-", 100.0 * direct / raw);
+    println!(
+        "{:<44} {:>12.0} {:>10} {:>12}  {:.0}% of (a)",
+        "    value encryption, 1 MiB, direct (aead)",
+        direct / 1e6,
+        "-",
+        "-",
+        100.0 * direct / raw
+    );
     for r in &rows {
         println!(
             "{:<44} {:>12.0} {:>10.3} {:>12}  {}",
             r.name,
             r.bytes as f64 / r.secs / 1e6,
             r.secs,
-            r.rss_kib.map_or("-".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
+            r.rss_kib
+                .map_or("-".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
             r.note
         );
     }
@@ -178,7 +271,10 @@ impl Drop for Moto {
 }
 
 fn start_moto() -> Result<Moto, String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -217,7 +313,14 @@ fn aws_env(cmd: &mut Command, endpoint: &str) {
         .env("AWS_ENDPOINT_URL_KMS", endpoint);
 }
 
-fn aws_rows(kms: &Path, dir: &Path, input: &Path, bytes: u64, cp_secs: f64, skip_peer: bool) -> Result<(Vec<Row>, String), String> {
+fn aws_rows(
+    kms: &Path,
+    dir: &Path,
+    input: &Path,
+    bytes: u64,
+    cp_secs: f64,
+    skip_peer: bool,
+) -> Result<(Vec<Row>, String), String> {
     let moto = start_moto()?;
     let arn = create_key(&moto.1)?;
     let cfg = dir.join("moto.hcl");
@@ -225,10 +328,44 @@ fn aws_rows(kms: &Path, dir: &Path, input: &Path, bytes: u64, cp_secs: f64, skip
     let enc = dir.join("input.aws.kms");
     let dec = dir.join("output.aws.bin");
     let mut rows = Vec::new();
-    let (e, er) = best(3, || timed(Command::new(kms).arg("encrypt").arg("-c").arg(&cfg).arg("-q").arg("-o").arg(&enc).arg(input)))?;
-    rows.push(Row { name: "(c) kms encrypt, awskms (moto)".into(), bytes, secs: e, rss_kib: er, note: format!("{:.2}x cp time", e / cp_secs) });
-    let (d, dr) = best(3, || timed(Command::new(kms).arg("decrypt").arg("-c").arg(&cfg).arg("-q").arg("-o").arg(&dec).arg(&enc)))?;
-    rows.push(Row { name: "(c) kms decrypt, awskms (moto)".into(), bytes, secs: d, rss_kib: dr, note: format!("{:.2}x cp time", d / cp_secs) });
+    let (e, er) = best(3, || {
+        timed(
+            Command::new(kms)
+                .arg("encrypt")
+                .arg("-c")
+                .arg(&cfg)
+                .arg("-q")
+                .arg("-o")
+                .arg(&enc)
+                .arg(input),
+        )
+    })?;
+    rows.push(Row {
+        name: "(c) kms encrypt, awskms (moto)".into(),
+        bytes,
+        secs: e,
+        rss_kib: er,
+        note: format!("{:.2}x cp time", e / cp_secs),
+    });
+    let (d, dr) = best(3, || {
+        timed(
+            Command::new(kms)
+                .arg("decrypt")
+                .arg("-c")
+                .arg(&cfg)
+                .arg("-q")
+                .arg("-o")
+                .arg(&dec)
+                .arg(&enc),
+        )
+    })?;
+    rows.push(Row {
+        name: "(c) kms decrypt, awskms (moto)".into(),
+        bytes,
+        secs: d,
+        rss_kib: dr,
+        note: format!("{:.2}x cp time", d / cp_secs),
+    });
     let _ = fs::remove_file(&dec);
 
     // (d) the AWS Encryption CLI on 256 MiB, same moto key.
@@ -237,19 +374,47 @@ fn aws_rows(kms: &Path, dir: &Path, input: &Path, bytes: u64, cp_secs: f64, skip
         let peer = PathBuf::from(dir).join("peer.bin");
         make_file(&peer, 256)?;
         let pbytes = 256u64 << 20;
-        if Command::new("aws-encryption-cli").arg("--version").output().map(|o| o.status.success()).unwrap_or(false) {
-            let (k, kr) = best(3, || timed(Command::new(kms).arg("encrypt").arg("-c").arg(&cfg).arg("-q").arg("-o").arg(dir.join("peer.kms")).arg(&peer)))?;
+        if Command::new("aws-encryption-cli")
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+        {
+            let (k, kr) = best(3, || {
+                timed(
+                    Command::new(kms)
+                        .arg("encrypt")
+                        .arg("-c")
+                        .arg(&cfg)
+                        .arg("-q")
+                        .arg("-o")
+                        .arg(dir.join("peer.kms"))
+                        .arg(&peer),
+                )
+            })?;
             let mut c = Command::new("aws-encryption-cli");
-            c.args(["--encrypt", "--input"]).arg(&peer).arg("--output").arg(dir.join("peer.aes")).arg("--wrapping-keys").arg(format!("key={arn}")).args([
-                "--metadata-output",
-                "/dev/null",
-                "--commitment-policy",
-                "require-encrypt-require-decrypt",
-                "--overwrite",
-            ]);
+            c.args(["--encrypt", "--input"])
+                .arg(&peer)
+                .arg("--output")
+                .arg(dir.join("peer.aes"))
+                .arg("--wrapping-keys")
+                .arg(format!("key={arn}"))
+                .args([
+                    "--metadata-output",
+                    "/dev/null",
+                    "--commitment-policy",
+                    "require-encrypt-require-decrypt",
+                    "--overwrite",
+                ]);
             aws_env(&mut c, &moto.1);
             let (p, pr) = best(3, || timed(&mut c))?;
-            rows.push(Row { name: "(d) aws-encryption-cli encrypt 256 MiB".into(), bytes: pbytes, secs: p, rss_kib: pr, note: "peer".into() });
+            rows.push(Row {
+                name: "(d) aws-encryption-cli encrypt 256 MiB".into(),
+                bytes: pbytes,
+                secs: p,
+                rss_kib: pr,
+                note: "peer".into(),
+            });
             rows.push(Row {
                 name: "(d) kms encrypt 256 MiB, awskms".into(),
                 bytes: pbytes,

@@ -30,7 +30,10 @@ fn main() -> ExitCode {
 }
 
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub(crate) fn cargo() -> Command {
@@ -41,7 +44,9 @@ pub(crate) fn cargo() -> Command {
 
 pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: == {what}");
-    let status = cmd.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: cannot start: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -50,39 +55,99 @@ pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
 }
 
 fn ci() -> Result<(), String> {
-    if Command::new("moto_server").arg("--help").output().map(|o| o.status.success()).unwrap_or(false) {
+    if Command::new("moto_server")
+        .arg("--help")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+    {
         eprintln!("xtask: moto_server found");
     } else {
-        return Err("moto_server is not on PATH: install it with python3 -m pip install 'moto[server]'".into());
+        return Err(
+            "moto_server is not on PATH: install it with python3 -m pip install 'moto[server]'"
+                .into(),
+        );
     }
     if std::env::var_os("KMS_SKIP_INTEGRATION").is_some() {
-        return Err("KMS_SKIP_INTEGRATION is set: CI must run the AWS integration tests against moto".into());
+        return Err(
+            "KMS_SKIP_INTEGRATION is set: CI must run the AWS integration tests against moto"
+                .into(),
+        );
     }
-    run("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run("cargo clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
+    run(
+        "cargo clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
     // Features add capability: the CLI without AWS builds, and the aead backend pulls in no SDK.
-    run("cargo clippy (kms-cli without aws)", cargo().args(["clippy", "-p", "kms-cli", "--no-default-features", "--", "-D", "warnings"]))?;
+    run(
+        "cargo clippy (kms-cli without aws)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "kms-cli",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
     run(
         "cargo clippy (kms-envelope with RustCrypto only)",
-        cargo().args(["clippy", "-p", "kms-envelope", "--no-default-features", "--features", "rustcrypto", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "-p",
+            "kms-envelope",
+            "--no-default-features",
+            "--features",
+            "rustcrypto",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
-    let tree = cargo().args(["tree", "-p", "kms-aead", "-e", "normal", "--prefix", "none"]).output().map_err(|e| e.to_string())?;
+    let tree = cargo()
+        .args(["tree", "-p", "kms-aead", "-e", "normal", "--prefix", "none"])
+        .output()
+        .map_err(|e| e.to_string())?;
     let tree = String::from_utf8_lossy(&tree.stdout);
-    if let Some(l) = tree.lines().find(|l| l.starts_with("aws-sdk") || l.starts_with("aws-config") || l.starts_with("aws-smithy")) {
-        return Err(format!("kms-aead must not depend on the AWS SDK, but its tree has {l}"));
+    if let Some(l) = tree.lines().find(|l| {
+        l.starts_with("aws-sdk") || l.starts_with("aws-config") || l.starts_with("aws-smithy")
+    }) {
+        return Err(format!(
+            "kms-aead must not depend on the AWS SDK, but its tree has {l}"
+        ));
     }
     eprintln!("xtask: kms-aead's dependency tree has no AWS SDK crate");
     run(
         "cargo test (integration tests required)",
-        cargo().args(["test", "--workspace", "--all-targets"]).env("KMS_REQUIRE_INTEGRATION", "1"),
+        cargo()
+            .args(["test", "--workspace", "--all-targets"])
+            .env("KMS_REQUIRE_INTEGRATION", "1"),
     )?;
-    run("cargo test --doc", cargo().args(["test", "--workspace", "--doc"]))?;
+    run(
+        "cargo test --doc",
+        cargo().args(["test", "--workspace", "--doc"]),
+    )?;
     eprintln!("xtask: ci passed");
     Ok(())
 }
 
 fn demo() -> Result<(), String> {
-    run("build kms", cargo().args(["build", "--quiet", "--release", "-p", "kms-cli"]))?;
+    run(
+        "build kms",
+        cargo().args(["build", "--quiet", "--release", "-p", "kms-cli"]),
+    )?;
     let kms = root().join("target/release/kms");
     let dir = std::env::temp_dir().join(format!("kms-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -91,14 +156,37 @@ fn demo() -> Result<(), String> {
     let dec = dir.join("README.md.out");
     let config = root().join("examples/dev.hcl");
     let step = |args: &[&std::ffi::OsStr]| -> Result<(), String> {
-        let shown: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         eprintln!("$ kms {}", shown.join(" "));
-        let status = Command::new(&kms).args(args).status().map_err(|e| e.to_string())?;
-        status.success().then_some(()).ok_or_else(|| format!("kms {} failed", shown.join(" ")))
+        let status = Command::new(&kms)
+            .args(args)
+            .status()
+            .map_err(|e| e.to_string())?;
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("kms {} failed", shown.join(" ")))
     };
-    step(&["encrypt".as_ref(), "-c".as_ref(), config.as_os_str(), "-o".as_ref(), enc.as_os_str(), input.as_os_str()])?;
+    step(&[
+        "encrypt".as_ref(),
+        "-c".as_ref(),
+        config.as_os_str(),
+        "-o".as_ref(),
+        enc.as_os_str(),
+        input.as_os_str(),
+    ])?;
     step(&["inspect".as_ref(), enc.as_os_str()])?;
-    step(&["decrypt".as_ref(), "-c".as_ref(), config.as_os_str(), "-o".as_ref(), dec.as_os_str(), enc.as_os_str()])?;
+    step(&[
+        "decrypt".as_ref(),
+        "-c".as_ref(),
+        config.as_os_str(),
+        "-o".as_ref(),
+        dec.as_os_str(),
+        enc.as_os_str(),
+    ])?;
     let a = std::fs::read(&input).map_err(|e| e.to_string())?;
     let b = std::fs::read(&dec).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&dir);

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
-use kms_core::{Backend, Error, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped};
+use kms_core::{
+    Backend, Error, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped,
+};
 
 /// The backend type name, as in `kms "aead" {...}`.
 pub const KIND: &str = "aead";
@@ -16,14 +18,20 @@ pub struct AeadBackend {
 
 impl std::fmt::Debug for AeadBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AeadBackend").field("key_id", &self.key_id).field("key", &"[REDACTED]").finish()
+        f.debug_struct("AeadBackend")
+            .field("key_id", &self.key_id)
+            .field("key", &"[REDACTED]")
+            .finish()
     }
 }
 
 impl AeadBackend {
     /// A backend over `key`, recording `key_id` (may be empty, as Boundary allows).
     pub fn new(key: Key256, key_id: impl Into<KeyId>) -> Self {
-        AeadBackend { cipher: Aes256Gcm::new(&key), key_id: key_id.into() }
+        AeadBackend {
+            cipher: Aes256Gcm::new(&key),
+            key_id: key_id.into(),
+        }
     }
 }
 
@@ -56,19 +64,32 @@ impl Backend for AeadBackend {
         let mut out = Vec::with_capacity(NONCE_LEN + secret.len() + TAG_LEN);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(secret);
-        let tag = self.cipher.seal_detached(&nonce, &context.to_aad(), &mut out[NONCE_LEN..])?;
+        let tag = self
+            .cipher
+            .seal_detached(&nonce, &context.to_aad(), &mut out[NONCE_LEN..])?;
         out.extend_from_slice(&tag);
-        Ok(Wrapped { bytes: out, key_id: self.key_id.clone() })
+        Ok(Wrapped {
+            bytes: out,
+            key_id: self.key_id.clone(),
+        })
     }
 
-    async fn unwrap(&self, wrapped: &[u8], _recorded: &KeyId, context: &WrapContext) -> Result<SecretBytes> {
+    async fn unwrap(
+        &self,
+        wrapped: &[u8],
+        _recorded: &KeyId,
+        context: &WrapContext,
+    ) -> Result<SecretBytes> {
         if wrapped.len() < NONCE_LEN + TAG_LEN {
             return Err(Error::DecryptFailed);
         }
         let (nonce, body) = wrapped.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::DecryptFailed)?;
         let mut buf = SecretBytes::from_slice(body);
-        let len = self.cipher.open_in_place(&nonce, &context.to_aad(), buf.expose_secret_mut())?.len();
+        let len = self
+            .cipher
+            .open_in_place(&nonce, &context.to_aad(), buf.expose_secret_mut())?
+            .len();
         buf.expose_secret_mut().truncate(len);
         Ok(buf)
     }
@@ -90,8 +111,14 @@ mod tests {
         let a = AeadBackend::new(Key256::new([1; 32]), "k");
         let b = AeadBackend::new(Key256::new([2; 32]), "k");
         let w = a.wrap(b"x", &WrapContext::None).await.unwrap();
-        assert!(matches!(b.unwrap(&w.bytes, &w.key_id, &WrapContext::None).await, Err(Error::DecryptFailed)));
-        assert_eq!(format!("{a:?}"), "AeadBackend { key_id: KeyId(\"k\"), key: \"[REDACTED]\" }");
+        assert!(matches!(
+            b.unwrap(&w.bytes, &w.key_id, &WrapContext::None).await,
+            Err(Error::DecryptFailed)
+        ));
+        assert_eq!(
+            format!("{a:?}"),
+            "AeadBackend { key_id: KeyId(\"k\"), key: \"[REDACTED]\" }"
+        );
     }
 
     #[test]

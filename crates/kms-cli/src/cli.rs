@@ -37,7 +37,12 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArg {
     /// The HCL (or .json) file with the kms stanzas.
-    #[arg(short = 'c', long = "config", env = "KMS_CONFIG", value_name = "CONFIG")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        env = "KMS_CONFIG",
+        value_name = "CONFIG"
+    )]
     pub(crate) config: PathBuf,
     /// A file whose config-purpose stanza decrypts {{decrypt(..)}} values inside CONFIG
     /// before it is used (Boundary's -config-kms).
@@ -141,10 +146,20 @@ pub(crate) enum ConfigCommand {
 #[derive(Debug, Args)]
 pub(crate) struct ConfigValueArgs {
     /// The file with the config-purpose kms stanza.
-    #[arg(short = 'c', long = "config", env = "KMS_CONFIG", value_name = "KMS_CONFIG")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        env = "KMS_CONFIG",
+        value_name = "KMS_CONFIG"
+    )]
     pub(crate) config: PathBuf,
     /// Write here instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "OUT", conflicts_with = "overwrite")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        conflicts_with = "overwrite"
+    )]
     pub(crate) output: Option<PathBuf>,
     /// Replace FILE in place (atomically).
     #[arg(long)]
@@ -158,5 +173,6 @@ pub(crate) struct ConfigValueArgs {
 }
 
 fn parse_purpose(s: &str) -> Result<kms::Purpose, String> {
-    s.parse().map_err(|e: kms::core::ParsePurposeError| e.to_string())
+    s.parse()
+        .map_err(|e: kms::core::ParsePurposeError| e.to_string())
 }

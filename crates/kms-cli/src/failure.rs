@@ -27,12 +27,18 @@ pub(crate) struct Failure {
 impl Failure {
     /// Exit 1: the operation failed.
     pub(crate) fn op(message: impl Into<String>) -> Self {
-        Failure { code: 1, message: message.into() }
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
     }
 
     /// Exit 2: usage or configuration error.
     pub(crate) fn usage(message: impl Into<String>) -> Self {
-        Failure { code: 2, message: message.into() }
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
     }
 
     /// Maps a library error about `what` (e.g. a file name) to a failure.
@@ -41,7 +47,11 @@ impl Failure {
             Error::Config(_) => 2,
             _ => 1,
         };
-        let message = if what.is_empty() { e.to_string() } else { format!("{what}: {e}") };
+        let message = if what.is_empty() {
+            e.to_string()
+        } else {
+            format!("{what}: {e}")
+        };
         Failure { code, message }
     }
 

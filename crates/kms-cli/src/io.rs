@@ -27,8 +27,11 @@ pub(crate) fn open_input(path: Option<&Path>) -> CliResult<Input> {
         Some(p) if p.as_os_str() == "-" => Ok(stdin_input()),
         Some(p) => {
             let name = p.display().to_string();
-            let file = File::open(p).map_err(|e| Failure::op(format!("{name}: cannot open input: {e}")))?;
-            let meta = file.metadata().map_err(|e| Failure::op(format!("{name}: {e}")))?;
+            let file = File::open(p)
+                .map_err(|e| Failure::op(format!("{name}: cannot open input: {e}")))?;
+            let meta = file
+                .metadata()
+                .map_err(|e| Failure::op(format!("{name}: {e}")))?;
             if meta.is_dir() {
                 return Err(Failure::usage(format!("{name}: is a directory")));
             }
@@ -43,24 +46,42 @@ pub(crate) fn open_input(path: Option<&Path>) -> CliResult<Input> {
 }
 
 fn stdin_input() -> Input {
-    Input { name: "stdin".into(), path: None, reader: BufReader::with_capacity(1 << 16, Box::new(io::stdin())), len: None }
+    Input {
+        name: "stdin".into(),
+        path: None,
+        reader: BufReader::with_capacity(1 << 16, Box::new(io::stdin())),
+        len: None,
+    }
 }
 
 /// Where output goes: stdout, or a temp file renamed over the target on commit.
 pub(crate) enum Output {
     Stdout(io::BufWriter<io::Stdout>),
-    File { temp: tempfile::NamedTempFile, target: PathBuf, writer: io::BufWriter<File> },
+    File {
+        temp: tempfile::NamedTempFile,
+        target: PathBuf,
+        writer: io::BufWriter<File>,
+    },
 }
 
 impl Output {
     /// Opens the output. `input` is refused as a target; `ciphertext` output is refused on
     /// a terminal.
-    pub(crate) fn open(target: Option<&Path>, input: Option<&Path>, ciphertext: bool) -> CliResult<Output> {
+    pub(crate) fn open(
+        target: Option<&Path>,
+        input: Option<&Path>,
+        ciphertext: bool,
+    ) -> CliResult<Output> {
         let Some(target) = target.filter(|t| t.as_os_str() != "-") else {
             if ciphertext && io::stdout().is_terminal() {
-                return Err(Failure::usage("refusing to write ciphertext to a terminal; use -o FILE or redirect stdout"));
+                return Err(Failure::usage(
+                    "refusing to write ciphertext to a terminal; use -o FILE or redirect stdout",
+                ));
             }
-            return Ok(Output::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout())));
+            return Ok(Output::Stdout(io::BufWriter::with_capacity(
+                1 << 16,
+                io::stdout(),
+            )));
         };
         if let Some(input) = input {
             if same_file(input, target) {
@@ -71,8 +92,14 @@ impl Output {
             }
         }
         let temp = temp_beside(target)?;
-        let writer = temp.reopen().map_err(|e| Failure::op(format!("{}: {e}", target.display())))?;
-        Ok(Output::File { temp, target: target.to_path_buf(), writer: io::BufWriter::with_capacity(1 << 20, writer) })
+        let writer = temp
+            .reopen()
+            .map_err(|e| Failure::op(format!("{}: {e}", target.display())))?;
+        Ok(Output::File {
+            temp,
+            target: target.to_path_buf(),
+            writer: io::BufWriter::with_capacity(1 << 20, writer),
+        })
     }
 
     pub(crate) fn writer(&mut self) -> &mut dyn Write {
@@ -86,15 +113,26 @@ impl Output {
     /// directory first when `sync`). Dropping an uncommitted output removes the temp file.
     pub(crate) fn commit(self, sync: bool) -> CliResult<()> {
         match self {
-            Output::Stdout(mut w) => w.flush().map_err(|e| Failure::op(format!("writing stdout: {e}"))),
-            Output::File { temp, target, mut writer } => {
+            Output::Stdout(mut w) => w
+                .flush()
+                .map_err(|e| Failure::op(format!("writing stdout: {e}"))),
+            Output::File {
+                temp,
+                target,
+                mut writer,
+            } => {
                 let name = target.display().to_string();
-                writer.flush().map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
+                writer
+                    .flush()
+                    .map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
                 drop(writer);
                 if sync {
-                    temp.as_file().sync_all().map_err(|e| Failure::op(format!("{name}: fsync failed: {e}")))?;
+                    temp.as_file()
+                        .sync_all()
+                        .map_err(|e| Failure::op(format!("{name}: fsync failed: {e}")))?;
                 }
-                temp.persist(&target).map_err(|e| Failure::op(format!("{name}: cannot replace: {}", e.error)))?;
+                temp.persist(&target)
+                    .map_err(|e| Failure::op(format!("{name}: cannot replace: {}", e.error)))?;
                 if sync {
                     sync_dir(&target)?;
                 }
@@ -110,11 +148,19 @@ pub(crate) fn temp_beside(target: &Path) -> CliResult<tempfile::NamedTempFile> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let base = target.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let base = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     tempfile::Builder::new()
         .prefix(&format!(".{base}{TEMP_MARKER}"))
         .tempfile_in(&dir)
-        .map_err(|e| Failure::op(format!("{}: cannot create a temp file in {}: {e}", target.display(), dir.display())))
+        .map_err(|e| {
+            Failure::op(format!(
+                "{}: cannot create a temp file in {}: {e}",
+                target.display(),
+                dir.display()
+            ))
+        })
 }
 
 /// fsyncs the directory that holds `path`.
@@ -142,7 +188,9 @@ pub(crate) fn progress(len: Option<u64>, quiet: bool) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         bar.set_style(style);
     }
     Some(bar)

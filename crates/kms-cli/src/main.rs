@@ -16,9 +16,15 @@ fn main() -> ExitCode {
         return e.report();
     }
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return failure::Failure::op(format!("cannot start the async runtime: {e}")).report(),
+        Err(e) => {
+            return failure::Failure::op(format!("cannot start the async runtime: {e}")).report()
+        }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
@@ -36,5 +42,8 @@ fn init_tracing() {
             filter = filter.add_directive(d);
         }
     }
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -98,12 +98,17 @@ impl BlobInfo {
         if bytes.is_empty() {
             return Err(Error::Malformed("empty input is not a BlobInfo".into()));
         }
-        let blob = BlobInfo::decode(bytes).map_err(|e| Error::Malformed(format!("not a protobuf BlobInfo: {e}")))?;
+        let blob = BlobInfo::decode(bytes)
+            .map_err(|e| Error::Malformed(format!("not a protobuf BlobInfo: {e}")))?;
         if blob.ciphertext.is_empty() {
-            return Err(Error::Malformed("BlobInfo has no ciphertext (field 1)".into()));
+            return Err(Error::Malformed(
+                "BlobInfo has no ciphertext (field 1)".into(),
+            ));
         }
         if !blob.plaintext.is_empty() {
-            return Err(Error::Malformed("BlobInfo carries a plaintext field (7); refusing it".into()));
+            return Err(Error::Malformed(
+                "BlobInfo carries a plaintext field (7); refusing it".into(),
+            ));
         }
         Ok(blob)
     }
@@ -120,7 +125,9 @@ impl BlobInfo {
 
     /// The wrapped data key, empty for direct values.
     pub fn wrapped_key(&self) -> &[u8] {
-        self.key_info.as_ref().map_or(&[], |k| k.wrapped_key.as_slice())
+        self.key_info
+            .as_ref()
+            .map_or(&[], |k| k.wrapped_key.as_slice())
     }
 
     /// Whether this is an envelope value: mechanism 1 or a wrapped key present.
@@ -138,7 +145,10 @@ impl fmt::Debug for BlobInfo {
             .field("wrapped", &self.wrapped)
             .field("key_info", &self.key_info)
             .field("value_path", &self.value_path)
-            .field("plaintext", &format_args!("[REDACTED; {} bytes]", self.plaintext.len()))
+            .field(
+                "plaintext",
+                &format_args!("[REDACTED; {} bytes]", self.plaintext.len()),
+            )
             .field("client_data_len", &self.client_data.as_ref().map(Vec::len))
             .finish()
     }

@@ -28,7 +28,11 @@ pub use aws_lc::Aes256Gcm;
 pub use rustcrypto::Aes256Gcm;
 
 /// The name of the provider behind [`Aes256Gcm`].
-pub const PROVIDER: &str = if cfg!(feature = "aws-lc") { "aws-lc-rs" } else { "aes-gcm (RustCrypto)" };
+pub const PROVIDER: &str = if cfg!(feature = "aws-lc") {
+    "aws-lc-rs"
+} else {
+    "aes-gcm (RustCrypto)"
+};
 
 /// AES-256-GCM from aws-lc-rs.
 #[cfg(feature = "aws-lc")]
@@ -50,7 +54,8 @@ pub mod aws_lc {
         /// Expands `key`.
         pub fn new(key: &Key256) -> Self {
             #[allow(clippy::expect_used)]
-            let unbound = UnboundKey::new(&AES_256_GCM, key.expose_secret()).expect("a 32-byte key is always valid");
+            let unbound = UnboundKey::new(&AES_256_GCM, key.expose_secret())
+                .expect("a 32-byte key is always valid");
             Aes256Gcm(LessSafeKey::new(unbound))
         }
 
@@ -58,10 +63,19 @@ pub mod aws_lc {
         ///
         /// # Errors
         /// [`Error::InvalidInput`] when the input is beyond AES-GCM's limit.
-        pub fn seal_detached(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        pub fn seal_detached(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> Result<[u8; TAG_LEN]> {
             let tag = self
                 .0
-                .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buf)
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    buf,
+                )
                 .map_err(|_| Error::InvalidInput("AES-GCM refused the input (too long)".into()))?;
             let mut out = [0u8; TAG_LEN];
             out.copy_from_slice(tag.as_ref());
@@ -72,7 +86,12 @@ pub mod aws_lc {
         ///
         /// # Errors
         /// [`Error::DecryptFailed`] when authentication fails.
-        pub fn open_in_place<'a>(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &'a mut [u8]) -> Result<&'a mut [u8]> {
+        pub fn open_in_place<'a>(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &'a mut [u8],
+        ) -> Result<&'a mut [u8]> {
             if buf.len() < TAG_LEN {
                 return Err(Error::DecryptFailed);
             }
@@ -110,7 +129,12 @@ pub mod rustcrypto {
         ///
         /// # Errors
         /// [`Error::InvalidInput`] when the input is beyond AES-GCM's limit.
-        pub fn seal_detached(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        pub fn seal_detached(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> Result<[u8; TAG_LEN]> {
             let tag = self
                 .0
                 .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, buf)
@@ -122,7 +146,12 @@ pub mod rustcrypto {
         ///
         /// # Errors
         /// [`Error::DecryptFailed`] when authentication fails.
-        pub fn open_in_place<'a>(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &'a mut [u8]) -> Result<&'a mut [u8]> {
+        pub fn open_in_place<'a>(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &'a mut [u8],
+        ) -> Result<&'a mut [u8]> {
             if buf.len() < TAG_LEN {
                 return Err(Error::DecryptFailed);
             }
@@ -141,7 +170,12 @@ pub mod rustcrypto {
 ///
 /// # Errors
 /// See [`Aes256Gcm::seal_detached`].
-pub fn seal(key: &Aes256Gcm, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+pub fn seal(
+    key: &Aes256Gcm,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(plaintext.len() + TAG_LEN);
     buf.extend_from_slice(plaintext);
     let tag = key.seal_detached(nonce, aad, &mut buf)?;
@@ -156,16 +190,31 @@ mod tests {
     // NIST GCM test vector (gcmEncryptExtIV256.rsp, Count 0 with 128-bit PT, 0 AAD).
     #[test]
     fn known_answer() {
-        let key = Key256::from_slice(&hex::decode("31bdadd96698c204aa9ce1448ea94ae1fb4a9a0b3c9d773b51bb1822666b8f22").unwrap()).unwrap();
-        let nonce: [u8; 12] = hex::decode("0d18e06c7c725ac9e362e1ce").unwrap().try_into().unwrap();
+        let key = Key256::from_slice(
+            &hex::decode("31bdadd96698c204aa9ce1448ea94ae1fb4a9a0b3c9d773b51bb1822666b8f22")
+                .unwrap(),
+        )
+        .unwrap();
+        let nonce: [u8; 12] = hex::decode("0d18e06c7c725ac9e362e1ce")
+            .unwrap()
+            .try_into()
+            .unwrap();
         let pt = hex::decode("2db5168e932556f8089a0622981d017d").unwrap();
         let ct = seal(&Aes256Gcm::new(&key), &nonce, b"", &pt).unwrap();
-        assert_eq!(hex::encode(&ct), "fa4362189661d163fcd6a56d8bf0405ad636ac1bbedd5cc3ee727dc2ab4a9489");
+        assert_eq!(
+            hex::encode(&ct),
+            "fa4362189661d163fcd6a56d8bf0405ad636ac1bbedd5cc3ee727dc2ab4a9489"
+        );
         let mut buf = ct.clone();
-        let opened = Aes256Gcm::new(&key).open_in_place(&nonce, b"", &mut buf).unwrap();
+        let opened = Aes256Gcm::new(&key)
+            .open_in_place(&nonce, b"", &mut buf)
+            .unwrap();
         assert_eq!(opened, pt.as_slice());
         let mut bad = ct;
         bad[0] ^= 1;
-        assert!(matches!(Aes256Gcm::new(&key).open_in_place(&nonce, b"", &mut bad), Err(Error::DecryptFailed)));
+        assert!(matches!(
+            Aes256Gcm::new(&key).open_in_place(&nonce, b"", &mut bad),
+            Err(Error::DecryptFailed)
+        ));
     }
 }

@@ -61,7 +61,13 @@ fn fmt_ids(ids: &[String]) -> String {
         return "(none)".to_owned();
     }
     ids.iter()
-        .map(|id| if id.is_empty() { "\"\" (empty)".to_owned() } else { id.clone() })
+        .map(|id| {
+            if id.is_empty() {
+                "\"\" (empty)".to_owned()
+            } else {
+                id.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -87,7 +93,13 @@ mod tests {
 
     #[test]
     fn no_match_names_ids() {
-        let e = Error::NoMatchingWrapper { purpose: "root".into(), key_ids: vec!["k1".into(), String::new()] };
-        assert_eq!(e.to_string(), "no configured root wrapper matches the recorded key id(s): k1, \"\" (empty)");
+        let e = Error::NoMatchingWrapper {
+            purpose: "root".into(),
+            key_ids: vec!["k1".into(), String::new()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no configured root wrapper matches the recorded key id(s): k1, \"\" (empty)"
+        );
     }
 }

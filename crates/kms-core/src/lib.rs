@@ -47,7 +47,8 @@ pub use secret::{Key256, SecretBytes};
 /// # Errors
 /// [`Error::Internal`] when the OS RNG is unavailable.
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf).map_err(|e| Error::Internal(format!("OS random number generator failed: {e}")))
+    getrandom::fill(buf)
+        .map_err(|e| Error::Internal(format!("OS random number generator failed: {e}")))
 }
 
 /// Returns `N` fresh bytes from the operating system's RNG.

@@ -106,14 +106,20 @@ mod tests {
     fn names_round_trip() {
         for p in Purpose::ALL {
             assert_eq!(p.as_str().parse::<Purpose>(), Ok(p));
-            assert_eq!(format!(" {} ", p.as_str().to_uppercase()).parse::<Purpose>(), Ok(p));
+            assert_eq!(
+                format!(" {} ", p.as_str().to_uppercase()).parse::<Purpose>(),
+                Ok(p)
+            );
         }
         assert_eq!("rooot".parse::<Purpose>().unwrap_err().given, "rooot");
     }
 
     #[test]
     fn only_downstream_worker_auth_repeats() {
-        let repeating: Vec<_> = Purpose::ALL.into_iter().filter(|p| p.may_repeat()).collect();
+        let repeating: Vec<_> = Purpose::ALL
+            .into_iter()
+            .filter(|p| p.may_repeat())
+            .collect();
         assert_eq!(repeating, vec![Purpose::DownstreamWorkerAuth]);
     }
 }

@@ -21,7 +21,10 @@ fn measure(min: Duration, mut f: impl FnMut() -> usize) -> f64 {
 }
 
 fn main() {
-    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
     let min = Duration::from_secs_f64(secs);
     let key = Key256::new([7; 32]);
     let gcm = Aes256Gcm::new(&key);
@@ -32,16 +35,32 @@ fn main() {
         std::hint::black_box(tag);
         buf.len()
     });
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let backend = AeadBackend::new(key.clone(), "bench");
     let value = vec![0u8; 1 << 20];
     let envelope = measure(min, || {
-        let b = rt.block_on(encrypt_value(&backend, &value, b"", Some(Mechanism::Envelope))).unwrap();
+        let b = rt
+            .block_on(encrypt_value(
+                &backend,
+                &value,
+                b"",
+                Some(Mechanism::Envelope),
+            ))
+            .unwrap();
         std::hint::black_box(b);
         value.len()
     });
     let direct = measure(min, || {
-        let b = rt.block_on(encrypt_value(&backend, &value, b"", Some(Mechanism::Direct))).unwrap();
+        let b = rt
+            .block_on(encrypt_value(
+                &backend,
+                &value,
+                b"",
+                Some(Mechanism::Direct),
+            ))
+            .unwrap();
         std::hint::black_box(b);
         value.len()
     });

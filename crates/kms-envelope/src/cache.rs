@@ -14,7 +14,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
-use kms_core::{awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes, WrapContext};
+use kms_core::{
+    awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes,
+    WrapContext,
+};
 
 use crate::select::{self, Recorded};
 
@@ -34,7 +37,11 @@ pub struct CacheLimits {
 
 impl Default for CacheLimits {
     fn default() -> Self {
-        CacheLimits { max_age: Duration::from_secs(300), max_messages: 1000, max_bytes: 1 << 30 }
+        CacheLimits {
+            max_age: Duration::from_secs(300),
+            max_messages: 1000,
+            max_bytes: 1 << 30,
+        }
     }
 }
 
@@ -57,7 +64,10 @@ pub struct CachingEncryptor<'a> {
 
 impl std::fmt::Debug for CachingEncryptor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingEncryptor").field("backend", &self.backend.kind()).field("limits", &self.limits).finish()
+        f.debug_struct("CachingEncryptor")
+            .field("backend", &self.backend.kind())
+            .field("limits", &self.limits)
+            .finish()
     }
 }
 
@@ -65,7 +75,11 @@ impl<'a> CachingEncryptor<'a> {
     /// A caching encryptor over `backend`.
     pub fn new(backend: &'a dyn Backend, mut limits: CacheLimits) -> Self {
         limits.max_messages = limits.max_messages.clamp(1, MAX_MESSAGES_CAP);
-        CachingEncryptor { backend, limits, entry: Mutex::new(None) }
+        CachingEncryptor {
+            backend,
+            limits,
+            entry: Mutex::new(None),
+        }
     }
 
     fn usable(&self, e: &Entry, len: usize) -> bool {
@@ -85,7 +99,10 @@ impl<'a> CachingEncryptor<'a> {
         // Wrap a fresh key without holding the lock across the await; concurrent callers may
         // each wrap one, and the last one stored wins. Each is a valid key for its own values.
         let key = Key256::generate()?;
-        let wrapped = self.backend.wrap(key.expose_secret(), &WrapContext::None).await?;
+        let wrapped = self
+            .backend
+            .wrap(key.expose_secret(), &WrapContext::None)
+            .await?;
         let entry = Entry {
             cipher: Aes256Gcm::new(&key),
             wrapped: wrapped.bytes,
@@ -94,13 +111,19 @@ impl<'a> CachingEncryptor<'a> {
             messages: 0,
             bytes: 0,
         };
-        let mut guard = self.entry.lock().map_err(|_| Error::Internal("cache lock poisoned".into()))?;
+        let mut guard = self
+            .entry
+            .lock()
+            .map_err(|_| Error::Internal("cache lock poisoned".into()))?;
         let e = guard.insert(entry);
         seal_with(e, plaintext, aad)
     }
 
     fn try_cached(&self, plaintext: &[u8], aad: &[u8]) -> Result<Option<BlobInfo>> {
-        let mut guard = self.entry.lock().map_err(|_| Error::Internal("cache lock poisoned".into()))?;
+        let mut guard = self
+            .entry
+            .lock()
+            .map_err(|_| Error::Internal("cache lock poisoned".into()))?;
         match guard.as_mut() {
             Some(e) if self.usable(e, plaintext.len()) => seal_with(e, plaintext, aad).map(Some),
             _ => {
@@ -139,14 +162,21 @@ pub struct DecryptCache {
 
 impl std::fmt::Debug for DecryptCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DecryptCache").field("max_age", &self.max_age).field("max_entries", &self.max_entries).finish()
+        f.debug_struct("DecryptCache")
+            .field("max_age", &self.max_age)
+            .field("max_entries", &self.max_entries)
+            .finish()
     }
 }
 
 impl DecryptCache {
     /// An empty cache.
     pub fn new(max_age: Duration, max_entries: usize) -> Self {
-        DecryptCache { max_age, max_entries: max_entries.max(1), keys: Mutex::new(HashMap::new()) }
+        DecryptCache {
+            max_age,
+            max_entries: max_entries.max(1),
+            keys: Mutex::new(HashMap::new()),
+        }
     }
 
     fn get(&self, wrapped: &[u8]) -> Option<Key256> {
@@ -179,30 +209,46 @@ impl DecryptCache {
     ///
     /// # Errors
     /// As [`crate::value::decrypt_value`].
-    pub async fn decrypt_value(&self, wrappers: &[&dyn Backend], blob: &BlobInfo, aad: &[u8], purpose: &str) -> Result<SecretBytes> {
+    pub async fn decrypt_value(
+        &self,
+        wrappers: &[&dyn Backend],
+        blob: &BlobInfo,
+        aad: &[u8],
+        purpose: &str,
+    ) -> Result<SecretBytes> {
         if !blob.is_envelope() {
             return crate::value::decrypt_value(wrappers, blob, aad, purpose).await;
         }
-        let iv: [u8; NONCE_LEN] = blob.iv.as_slice().try_into().map_err(|_| Error::DecryptFailed)?;
+        let iv: [u8; NONCE_LEN] = blob
+            .iv
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::DecryptFailed)?;
         if blob.ciphertext.len() < TAG_LEN {
             return Err(Error::DecryptFailed);
         }
         let key = match self.get(blob.wrapped_key()) {
             Some(k) => k,
             None => {
-                let recorded = [Recorded { kind: None, key_id: KeyId::new(blob.key_id()) }];
+                let recorded = [Recorded {
+                    kind: None,
+                    key_id: KeyId::new(blob.key_id()),
+                }];
                 let id = &recorded[0].key_id;
                 let dk = select::try_candidates(wrappers, &recorded, purpose, |w, _| async move {
                     w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await
                 })
                 .await?;
-                let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
+                let key =
+                    Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
                 self.put(blob.wrapped_key(), key.clone());
                 key
             }
         };
         let mut buf = SecretBytes::from_slice(&blob.ciphertext);
-        let n = Aes256Gcm::new(&key).open_in_place(&iv, aad, buf.expose_secret_mut())?.len();
+        let n = Aes256Gcm::new(&key)
+            .open_in_place(&iv, aad, buf.expose_secret_mut())?
+            .len();
         buf.expose_secret_mut().truncate(n);
         Ok(buf)
     }

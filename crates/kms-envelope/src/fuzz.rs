@@ -8,18 +8,36 @@ use crate::stream::{open_header, seal_header, Header};
 /// BlobInfo decode: strict decode, accessors, and a re-encode round trip of what decoded.
 pub fn blobinfo_decode(data: &[u8]) {
     if let Ok(b) = BlobInfo::decode_strict(data) {
-        let _ = (b.key_id(), b.mechanism(), b.wrapped_key(), b.is_envelope(), format!("{b:?}"));
+        let _ = (
+            b.key_id(),
+            b.mechanism(),
+            b.wrapped_key(),
+            b.is_envelope(),
+            format!("{b:?}"),
+        );
         let again = prost::Message::encode_to_vec(&b);
         let b2 = BlobInfo::decode_strict(&again).map_err(|e| e.to_string());
-        assert_eq!(b2.as_ref().ok(), Some(&b), "re-encoded BlobInfo must decode to itself");
+        assert_eq!(
+            b2.as_ref().ok(),
+            Some(&b),
+            "re-encoded BlobInfo must decode to itself"
+        );
     }
 }
 
 /// Stream header parse: never panics; what parses re-encodes to the bytes it was read from.
 pub fn stream_header(data: &[u8]) {
     if let Ok((h, len)) = Header::parse(data) {
-        assert_eq!(h.encode(), data[..len], "header must re-encode to its bytes");
-        let _ = (h.segments_for_body(data.len() as u64), h.wrap_context(), h.recorded());
+        assert_eq!(
+            h.encode(),
+            data[..len],
+            "header must re-encode to its bytes"
+        );
+        let _ = (
+            h.segments_for_body(data.len() as u64),
+            h.wrap_context(),
+            h.recorded(),
+        );
     }
     let mut r = data;
     let _ = Header::read_from(&mut r);
@@ -45,7 +63,10 @@ pub fn stream_decrypt(data: &[u8]) {
             let _ = h;
             let mut body = data;
             let r = key.decrypt_body(&mut body, &mut std::io::sink(), &mut |_| {});
-            assert!(r.is_err() || data.len() >= 16, "a body shorter than a tag cannot authenticate");
+            assert!(
+                r.is_err() || data.len() >= 16,
+                "a body shorter than a tag cannot authenticate"
+            );
         }
     });
 }

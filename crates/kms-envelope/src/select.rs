@@ -17,7 +17,10 @@ pub struct Recorded {
 /// match the wrapper's.
 pub fn candidates<'a>(wrappers: &[&'a dyn Backend], recorded: &Recorded) -> Vec<&'a dyn Backend> {
     let kind_ok = |w: &&&'a dyn Backend| recorded.kind.as_deref().is_none_or(|k| k == w.kind());
-    let exact = wrappers.iter().filter(kind_ok).filter(|w| w.key_id() == &recorded.key_id);
+    let exact = wrappers
+        .iter()
+        .filter(kind_ok)
+        .filter(|w| w.key_id() == &recorded.key_id);
     let other = wrappers
         .iter()
         .filter(kind_ok)
@@ -28,10 +31,20 @@ pub fn candidates<'a>(wrappers: &[&'a dyn Backend], recorded: &Recorded) -> Vec<
 /// The (recorded index, wrapper) pairs to try, in order: recorded keys that a wrapper holds
 /// as its current key come first (configured and current keys before the rest), then the
 /// other recorded keys in the order the data lists them.
-pub fn plan<'a>(wrappers: &[&'a dyn Backend], recorded: &[Recorded]) -> Vec<(usize, &'a dyn Backend)> {
+pub fn plan<'a>(
+    wrappers: &[&'a dyn Backend],
+    recorded: &[Recorded],
+) -> Vec<(usize, &'a dyn Backend)> {
     let mut order: Vec<usize> = (0..recorded.len()).collect();
     order.sort_by_key(|&i| !wrappers.iter().any(|w| w.key_id() == &recorded[i].key_id));
-    order.into_iter().flat_map(|i| candidates(wrappers, &recorded[i]).into_iter().map(move |w| (i, w))).collect()
+    order
+        .into_iter()
+        .flat_map(|i| {
+            candidates(wrappers, &recorded[i])
+                .into_iter()
+                .map(move |w| (i, w))
+        })
+        .collect()
 }
 
 /// Tries `attempt(wrapper, recorded_index)` along [`plan`] until one succeeds.
@@ -57,7 +70,10 @@ where
     if plan.is_empty() {
         return Err(Error::NoMatchingWrapper {
             purpose: purpose.to_owned(),
-            key_ids: recorded.iter().map(|r| r.key_id.as_str().to_owned()).collect(),
+            key_ids: recorded
+                .iter()
+                .map(|r| r.key_id.as_str().to_owned())
+                .collect(),
         });
     }
     let mut last_err = None;

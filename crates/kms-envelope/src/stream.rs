@@ -100,12 +100,17 @@ impl FileKeys {
         Hkdf::<Sha256>::new(Some(salt), data_key)
             .expand(HKDF_INFO, okm.as_mut())
             .map_err(|_| Error::Internal("HKDF expand".into()))?;
-        let payload = Key256::from_slice(&okm[..32]).map_err(|_| Error::Internal("HKDF length".into()))?;
+        let payload =
+            Key256::from_slice(&okm[..32]).map_err(|_| Error::Internal("HKDF length".into()))?;
         let mut mac_key = Zeroizing::new([0u8; 32]);
         mac_key.copy_from_slice(&okm[32..64]);
         let mut commitment = [0u8; 32];
         commitment.copy_from_slice(&okm[64..]);
-        Ok(FileKeys { payload: Aes256Gcm::new(&payload), mac_key, commitment })
+        Ok(FileKeys {
+            payload: Aes256Gcm::new(&payload),
+            mac_key,
+            commitment,
+        })
     }
 }
 
@@ -118,7 +123,9 @@ pub struct StreamKey {
 
 impl std::fmt::Debug for StreamKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamKey").field("segment_size", &self.segment_size).finish_non_exhaustive()
+        f.debug_struct("StreamKey")
+            .field("segment_size", &self.segment_size)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,7 +140,11 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| malformed(&format!("truncated in {what}")))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| malformed(&format!("truncated in {what}")))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -192,7 +203,8 @@ impl Header {
     }
 
     fn compute_mac(&self, mac_key: &[u8; 32], aad: &[u8]) -> Result<[u8; 32]> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key).map_err(|_| Error::Internal("HMAC key".into()))?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key)
+            .map_err(|_| Error::Internal("HMAC key".into()))?;
         mac.update(MAC_LABEL);
         mac.update(&self.mac_prefix());
         mac.update(&self.commitment);
@@ -231,7 +243,9 @@ impl Header {
         }
         let segment_size = u32::from_be_bytes(c.array("segment size")?);
         if !SEGMENT_SIZE_RANGE.contains(&segment_size) {
-            return Err(malformed(&format!("segment size {segment_size} out of range")));
+            return Err(malformed(&format!(
+                "segment size {segment_size} out of range"
+            )));
         }
         let salt = c.array("salt")?;
         let nonce_prefix = c.array("nonce prefix")?;
@@ -243,14 +257,21 @@ impl Header {
         if plen == 0 || plen > MAX_PURPOSE_LEN {
             return Err(malformed("purpose length out of range"));
         }
-        let ptext = std::str::from_utf8(c.take(plen, "purpose")?).map_err(|_| malformed("purpose is not UTF-8"))?;
-        let purpose: Purpose = ptext.parse().map_err(|_| malformed(&format!("unknown purpose {ptext:?}")))?;
+        let ptext = std::str::from_utf8(c.take(plen, "purpose")?)
+            .map_err(|_| malformed("purpose is not UTF-8"))?;
+        let purpose: Purpose = ptext
+            .parse()
+            .map_err(|_| malformed(&format!("unknown purpose {ptext:?}")))?;
         if purpose.as_str() != ptext {
-            return Err(malformed(&format!("purpose {ptext:?} is not in canonical form")));
+            return Err(malformed(&format!(
+                "purpose {ptext:?} is not in canonical form"
+            )));
         }
         let n = c.u8("entry count")? as usize;
         if n == 0 || n > MAX_ENTRIES {
-            return Err(malformed(&format!("{n} wrapped-key entries (1 to {MAX_ENTRIES} allowed)")));
+            return Err(malformed(&format!(
+                "{n} wrapped-key entries (1 to {MAX_ENTRIES} allowed)"
+            )));
         }
         let mut entries = Vec::with_capacity(n);
         for i in 0..n {
@@ -259,22 +280,39 @@ impl Header {
             if klen == 0 || klen > MAX_KIND_LEN {
                 return Err(malformed(&format!("{what}: kind length out of range")));
             }
-            let kind = std::str::from_utf8(c.take(klen, &what)?).map_err(|_| malformed(&format!("{what}: kind is not UTF-8")))?;
+            let kind = std::str::from_utf8(c.take(klen, &what)?)
+                .map_err(|_| malformed(&format!("{what}: kind is not UTF-8")))?;
             let idlen = c.u16(&what)? as usize;
             if idlen > MAX_KEY_ID_LEN {
                 return Err(malformed(&format!("{what}: key id too long")));
             }
-            let key_id = std::str::from_utf8(c.take(idlen, &what)?).map_err(|_| malformed(&format!("{what}: key id is not UTF-8")))?;
+            let key_id = std::str::from_utf8(c.take(idlen, &what)?)
+                .map_err(|_| malformed(&format!("{what}: key id is not UTF-8")))?;
             let wlen = c.u16(&what)? as usize;
             if wlen == 0 || wlen > MAX_WRAPPED_LEN {
-                return Err(malformed(&format!("{what}: wrapped key length out of range")));
+                return Err(malformed(&format!(
+                    "{what}: wrapped key length out of range"
+                )));
             }
             let wrapped = c.take(wlen, &what)?.to_vec();
-            entries.push(WrappedKeyEntry { kind: kind.to_owned(), key_id: key_id.to_owned(), wrapped });
+            entries.push(WrappedKeyEntry {
+                kind: kind.to_owned(),
+                key_id: key_id.to_owned(),
+                wrapped,
+            });
         }
         let commitment = c.array("key commitment")?;
         let mac = c.array("header MAC")?;
-        let header = Header { segment_size, salt, nonce_prefix, purpose, aad_bound: flags & FLAG_AAD != 0, entries, commitment, mac };
+        let header = Header {
+            segment_size,
+            salt,
+            nonce_prefix,
+            purpose,
+            aad_bound: flags & FLAG_AAD != 0,
+            entries,
+            commitment,
+            mac,
+        };
         Ok((header, c.pos))
     }
 
@@ -334,7 +372,13 @@ impl Header {
 
     /// The recorded keys, for wrapper selection.
     pub fn recorded(&self) -> Vec<Recorded> {
-        self.entries.iter().map(|e| Recorded { kind: Some(e.kind.clone()), key_id: KeyId::new(e.key_id.clone()) }).collect()
+        self.entries
+            .iter()
+            .map(|e| Recorded {
+                kind: Some(e.kind.clone()),
+                key_id: KeyId::new(e.key_id.clone()),
+            })
+            .collect()
     }
 }
 
@@ -374,10 +418,15 @@ pub async fn seal_header(
     segment_size: u32,
 ) -> Result<(Header, StreamKey)> {
     if wrappers.is_empty() || wrappers.len() > MAX_ENTRIES {
-        return Err(Error::InvalidInput(format!("a stream needs 1 to {MAX_ENTRIES} wrappers, got {}", wrappers.len())));
+        return Err(Error::InvalidInput(format!(
+            "a stream needs 1 to {MAX_ENTRIES} wrappers, got {}",
+            wrappers.len()
+        )));
     }
     if !SEGMENT_SIZE_RANGE.contains(&segment_size) {
-        return Err(Error::InvalidInput(format!("segment size {segment_size} out of range")));
+        return Err(Error::InvalidInput(format!(
+            "segment size {segment_size} out of range"
+        )));
     }
     let data_key = Key256::generate()?;
     let salt: [u8; SALT_LEN] = kms_core::random_array()?;
@@ -399,7 +448,14 @@ pub async fn seal_header(
         header.entries.push(entry_for(w.kind(), wrapped)?);
     }
     header.mac = header.compute_mac(&keys.mac_key, aad)?;
-    Ok((header, StreamKey { keys, nonce_prefix, segment_size: segment_size as usize }))
+    Ok((
+        header,
+        StreamKey {
+            keys,
+            nonce_prefix,
+            segment_size: segment_size as usize,
+        },
+    ))
 }
 
 /// Builds a header entry from a backend's wrap result, checking the format's limits.
@@ -408,10 +464,21 @@ pub async fn seal_header(
 /// [`Error::InvalidInput`] when the kind, key id or wrapped bytes do not fit.
 pub fn entry_for(kind: &str, wrapped: kms_core::Wrapped) -> Result<WrappedKeyEntry> {
     let key_id = wrapped.key_id.as_str().to_owned();
-    if kind.is_empty() || kind.len() > MAX_KIND_LEN || key_id.len() > MAX_KEY_ID_LEN || wrapped.bytes.is_empty() || wrapped.bytes.len() > MAX_WRAPPED_LEN {
-        return Err(Error::InvalidInput(format!("backend {kind} returned a key id or wrapped key that does not fit the stream format")));
+    if kind.is_empty()
+        || kind.len() > MAX_KIND_LEN
+        || key_id.len() > MAX_KEY_ID_LEN
+        || wrapped.bytes.is_empty()
+        || wrapped.bytes.len() > MAX_WRAPPED_LEN
+    {
+        return Err(Error::InvalidInput(format!(
+            "backend {kind} returned a key id or wrapped key that does not fit the stream format"
+        )));
     }
-    Ok(WrappedKeyEntry { kind: kind.to_owned(), key_id, wrapped: wrapped.bytes })
+    Ok(WrappedKeyEntry {
+        kind: kind.to_owned(),
+        key_id,
+        wrapped: wrapped.bytes,
+    })
 }
 
 /// Opens a header with the first of `wrappers` that unwraps one of its entries, then checks
@@ -421,19 +488,31 @@ pub fn entry_for(kind: &str, wrapped: kms_core::Wrapped) -> Result<WrappedKeyEnt
 /// [`Error::DecryptFailed`] when the commitment or MAC does not match (tampered header, wrong
 /// AAD); [`Error::InvalidInput`] when AAD is given for a file without or missing for one with;
 /// selection errors from [`select::try_candidates`].
-pub async fn open_header(header: &Header, wrappers: &[&dyn Backend], aad: &[u8]) -> Result<StreamKey> {
+pub async fn open_header(
+    header: &Header,
+    wrappers: &[&dyn Backend],
+    aad: &[u8],
+) -> Result<StreamKey> {
     if header.aad_bound && aad.is_empty() {
-        return Err(Error::InvalidInput("this file was encrypted with AAD; give the same --aad to decrypt it".into()));
+        return Err(Error::InvalidInput(
+            "this file was encrypted with AAD; give the same --aad to decrypt it".into(),
+        ));
     }
     if !header.aad_bound && !aad.is_empty() {
-        return Err(Error::InvalidInput("this file was encrypted without AAD; --aad must not be given".into()));
+        return Err(Error::InvalidInput(
+            "this file was encrypted without AAD; --aad must not be given".into(),
+        ));
     }
     let keys = unwrap_file_keys(header, wrappers).await?;
     let mac = header.compute_mac(&keys.mac_key, aad)?;
     if !bool::from(mac.ct_eq(&header.mac)) {
         return Err(Error::DecryptFailed);
     }
-    Ok(StreamKey { keys, nonce_prefix: header.nonce_prefix, segment_size: header.segment_size as usize })
+    Ok(StreamKey {
+        keys,
+        nonce_prefix: header.nonce_prefix,
+        segment_size: header.segment_size as usize,
+    })
 }
 
 /// Unwraps the data key of `header` with the first of `wrappers` that can, checking it
@@ -442,14 +521,19 @@ pub async fn open_header(header: &Header, wrappers: &[&dyn Backend], aad: &[u8])
 ///
 /// # Errors
 /// As [`open_header`].
-pub async fn unwrap_data_key(header: &Header, wrappers: &[&dyn Backend]) -> Result<kms_core::SecretBytes> {
+pub async fn unwrap_data_key(
+    header: &Header,
+    wrappers: &[&dyn Backend],
+) -> Result<kms_core::SecretBytes> {
     let ctx = header.wrap_context();
     let recorded = header.recorded();
     select::try_candidates(wrappers, &recorded, header.purpose.as_str(), |w, i| {
         let ctx = &ctx;
         let recorded = &recorded;
         async move {
-            let dk = w.unwrap(&header.entries[i].wrapped, &recorded[i].key_id, ctx).await?;
+            let dk = w
+                .unwrap(&header.entries[i].wrapped, &recorded[i].key_id, ctx)
+                .await?;
             let keys = FileKeys::derive(dk.expose_secret(), &header.salt)?;
             // A key that unwraps but does not match the commitment is not this file's key.
             if !bool::from(keys.commitment.ct_eq(&header.commitment)) {
@@ -468,7 +552,8 @@ async fn unwrap_file_keys(header: &Header, wrappers: &[&dyn Backend]) -> Result<
 
 impl StreamKey {
     fn nonce(&self, counter: u64, last: bool) -> Result<[u8; NONCE_LEN]> {
-        let counter = u32::try_from(counter).map_err(|_| Error::InvalidInput("stream exceeds 2^32 segments".into()))?;
+        let counter = u32::try_from(counter)
+            .map_err(|_| Error::InvalidInput("stream exceeds 2^32 segments".into()))?;
         let mut n = [0u8; NONCE_LEN];
         n[..PREFIX_LEN].copy_from_slice(&self.nonce_prefix);
         n[PREFIX_LEN..PREFIX_LEN + 4].copy_from_slice(&counter.to_be_bytes());
@@ -481,7 +566,12 @@ impl StreamKey {
     ///
     /// # Errors
     /// I/O errors (as [`Error::Internal`] naming the failing side).
-    pub fn encrypt_body(&self, input: &mut impl Read, output: &mut impl Write, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+    pub fn encrypt_body(
+        &self,
+        input: &mut impl Read,
+        output: &mut impl Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
         let seg = self.segment_size;
         let mut inbuf: Vec<u8> = Vec::with_capacity(BATCH_SEGMENTS * seg + 1);
         let mut outbuf: Vec<u8> = Vec::with_capacity(BATCH_SEGMENTS * (seg + TAG_LEN));
@@ -490,11 +580,20 @@ impl StreamKey {
         loop {
             // Fill a batch, plus one byte of lookahead to know whether it holds the last segment.
             let want = BATCH_SEGMENTS * seg + 1 - inbuf.len();
-            read_up_to(input, &mut inbuf, want).map_err(|e| Error::Internal(format!("reading input: {e}")))?;
+            read_up_to(input, &mut inbuf, want)
+                .map_err(|e| Error::Internal(format!("reading input: {e}")))?;
             let last_batch = inbuf.len() <= BATCH_SEGMENTS * seg;
-            let data_len = if last_batch { inbuf.len() } else { BATCH_SEGMENTS * seg };
+            let data_len = if last_batch {
+                inbuf.len()
+            } else {
+                BATCH_SEGMENTS * seg
+            };
             let data = &inbuf[..data_len];
-            let nseg = if last_batch { data_len.div_ceil(seg).max(1) } else { BATCH_SEGMENTS };
+            let nseg = if last_batch {
+                data_len.div_ceil(seg).max(1)
+            } else {
+                BATCH_SEGMENTS
+            };
             // Lay out ciphertext segments: each is plaintext ‖ tag.
             outbuf.clear();
             let mut spans = Vec::with_capacity(nseg);
@@ -518,7 +617,9 @@ impl StreamKey {
                 })
                 .collect();
             results.into_iter().collect::<Result<Vec<()>>>()?;
-            output.write_all(&outbuf).map_err(|e| Error::Internal(format!("writing output: {e}")))?;
+            output
+                .write_all(&outbuf)
+                .map_err(|e| Error::Internal(format!("writing output: {e}")))?;
             counter += nseg as u64;
             total += data_len as u64;
             progress(total);
@@ -541,20 +642,39 @@ impl StreamKey {
     /// # Errors
     /// [`Error::DecryptFailed`] naming nothing secret when a segment fails authentication,
     /// which covers tampering, reordering, truncation and appended data.
-    pub fn decrypt_body(&self, input: &mut impl Read, output: &mut impl Write, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+    pub fn decrypt_body(
+        &self,
+        input: &mut impl Read,
+        output: &mut impl Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
         let full = self.segment_size + TAG_LEN;
         let mut buf: Vec<u8> = Vec::with_capacity(BATCH_SEGMENTS * full + 1);
         let mut counter: u64 = 0;
         let mut total: u64 = 0;
         loop {
             let want = BATCH_SEGMENTS * full + 1 - buf.len();
-            read_up_to(input, &mut buf, want).map_err(|e| Error::Internal(format!("reading input: {e}")))?;
+            read_up_to(input, &mut buf, want)
+                .map_err(|e| Error::Internal(format!("reading input: {e}")))?;
             let last_batch = buf.len() <= BATCH_SEGMENTS * full;
-            let data_len = if last_batch { buf.len() } else { BATCH_SEGMENTS * full };
-            let nseg = if last_batch { data_len.div_ceil(full).max(1) } else { BATCH_SEGMENTS };
+            let data_len = if last_batch {
+                buf.len()
+            } else {
+                BATCH_SEGMENTS * full
+            };
+            let nseg = if last_batch {
+                data_len.div_ceil(full).max(1)
+            } else {
+                BATCH_SEGMENTS
+            };
             let carry = (!last_batch).then(|| buf[data_len]);
             let spans: Vec<(usize, usize)> = (0..nseg)
-                .map(|i| (i * full, ((i + 1) * full).min(data_len) - (i * full).min(data_len)))
+                .map(|i| {
+                    (
+                        i * full,
+                        ((i + 1) * full).min(data_len) - (i * full).min(data_len),
+                    )
+                })
                 .collect();
             if spans.iter().any(|&(_, len)| len < TAG_LEN) {
                 return Err(Error::DecryptFailed);
@@ -566,7 +686,8 @@ impl StreamKey {
                 return Err(Error::DecryptFailed);
             }
             buf.truncate(data_len);
-            let spans_pt: Vec<(usize, usize)> = spans.iter().map(|&(s, l)| (s, l - TAG_LEN)).collect();
+            let spans_pt: Vec<(usize, usize)> =
+                spans.iter().map(|&(s, l)| (s, l - TAG_LEN)).collect();
             let results: Vec<Result<usize>> = split_spans(&mut buf, &spans_pt)
                 .into_par_iter()
                 .enumerate()
@@ -580,7 +701,9 @@ impl StreamKey {
                 r?;
             }
             for &(start, len) in &spans_pt {
-                output.write_all(&buf[start..start + len]).map_err(|e| Error::Internal(format!("writing output: {e}")))?;
+                output
+                    .write_all(&buf[start..start + len])
+                    .map_err(|e| Error::Internal(format!("writing output: {e}")))?;
                 total += len as u64;
             }
             counter += nseg as u64;

@@ -12,7 +12,10 @@
 //! awskms → envelope. These keep our values readable by Boundary and go-kms-wrapping.
 
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
-use kms_core::{awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes, WrapContext};
+use kms_core::{
+    awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes,
+    WrapContext,
+};
 
 use crate::select::{self, Recorded};
 
@@ -59,7 +62,9 @@ pub async fn encrypt_value(
                     plaintext.len()
                 )));
             }
-            let wrapped = backend.wrap(plaintext, &WrapContext::Aad(aad.to_vec())).await?;
+            let wrapped = backend
+                .wrap(plaintext, &WrapContext::Aad(aad.to_vec()))
+                .await?;
             Ok(BlobInfo {
                 ciphertext: wrapped.bytes,
                 key_info: Some(KeyInfo {
@@ -73,8 +78,11 @@ pub async fn encrypt_value(
         Mechanism::Envelope => {
             let data_key = Key256::generate()?;
             let iv: [u8; NONCE_LEN] = kms_core::random_array()?;
-            let ciphertext = kms_core::cipher::seal(&Aes256Gcm::new(&data_key), &iv, aad, plaintext)?;
-            let wrapped = backend.wrap(data_key.expose_secret(), &WrapContext::None).await?;
+            let ciphertext =
+                kms_core::cipher::seal(&Aes256Gcm::new(&data_key), &iv, aad, plaintext)?;
+            let wrapped = backend
+                .wrap(data_key.expose_secret(), &WrapContext::None)
+                .await?;
             Ok(BlobInfo {
                 ciphertext,
                 iv: iv.to_vec(),
@@ -98,10 +106,22 @@ pub async fn encrypt_value(
 /// # Errors
 /// [`Error::DecryptFailed`] on a wrong key, wrong AAD or modified data;
 /// [`Error::NoMatchingWrapper`] when no wrapper may open the recorded key id.
-pub async fn decrypt_value(wrappers: &[&dyn Backend], blob: &BlobInfo, aad: &[u8], purpose: &str) -> Result<SecretBytes> {
-    let recorded = [Recorded { kind: None, key_id: KeyId::new(blob.key_id()) }];
+pub async fn decrypt_value(
+    wrappers: &[&dyn Backend],
+    blob: &BlobInfo,
+    aad: &[u8],
+    purpose: &str,
+) -> Result<SecretBytes> {
+    let recorded = [Recorded {
+        kind: None,
+        key_id: KeyId::new(blob.key_id()),
+    }];
     if blob.is_envelope() {
-        let iv: [u8; NONCE_LEN] = blob.iv.as_slice().try_into().map_err(|_| Error::DecryptFailed)?;
+        let iv: [u8; NONCE_LEN] = blob
+            .iv
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::DecryptFailed)?;
         if blob.ciphertext.len() < TAG_LEN {
             return Err(Error::DecryptFailed);
         }
@@ -110,7 +130,9 @@ pub async fn decrypt_value(wrappers: &[&dyn Backend], blob: &BlobInfo, aad: &[u8
             let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
             let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
             let mut buf = SecretBytes::from_slice(&blob.ciphertext);
-            let n = Aes256Gcm::new(&key).open_in_place(&iv, aad, buf.expose_secret_mut())?.len();
+            let n = Aes256Gcm::new(&key)
+                .open_in_place(&iv, aad, buf.expose_secret_mut())?
+                .len();
             buf.expose_secret_mut().truncate(n);
             Ok(buf)
         })

@@ -41,13 +41,28 @@ impl Backend for Counting {
 
 #[tokio::test]
 async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
-    let b = Counting { inner: AeadBackend::new(Key256::new([4; 32]), "k"), wraps: 0.into(), unwraps: 0.into() };
-    let enc = CachingEncryptor::new(&b, CacheLimits { max_age: Duration::from_secs(3600), max_messages: 100, max_bytes: u64::MAX });
+    let b = Counting {
+        inner: AeadBackend::new(Key256::new([4; 32]), "k"),
+        wraps: 0.into(),
+        unwraps: 0.into(),
+    };
+    let enc = CachingEncryptor::new(
+        &b,
+        CacheLimits {
+            max_age: Duration::from_secs(3600),
+            max_messages: 100,
+            max_bytes: u64::MAX,
+        },
+    );
     let mut blobs = Vec::new();
     for i in 0..1000u32 {
         blobs.push(enc.encrypt_value(&i.to_be_bytes(), b"aad").await.unwrap());
     }
-    assert_eq!(b.wraps.load(Ordering::SeqCst), 10, "one wrap per 100 values");
+    assert_eq!(
+        b.wraps.load(Ordering::SeqCst),
+        10,
+        "one wrap per 100 values"
+    );
     // IVs never repeat under one key.
     let mut ivs: Vec<_> = blobs.iter().map(|b| b.iv.clone()).collect();
     ivs.sort();
@@ -55,25 +70,67 @@ async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
     assert_eq!(ivs.len(), 1000);
     let cache = DecryptCache::new(Duration::from_secs(3600), 100);
     for (i, blob) in blobs.iter().enumerate() {
-        let pt = cache.decrypt_value(&[&b], blob, b"aad", "root").await.unwrap();
+        let pt = cache
+            .decrypt_value(&[&b], blob, b"aad", "root")
+            .await
+            .unwrap();
         assert_eq!(pt.expose_secret(), (i as u32).to_be_bytes());
     }
-    assert_eq!(b.unwraps.load(Ordering::SeqCst), 10, "one unwrap per cached data key");
+    assert_eq!(
+        b.unwraps.load(Ordering::SeqCst),
+        10,
+        "one unwrap per cached data key"
+    );
     // Cached values are ordinary envelope values: the uncached path opens them, AAD is bound.
-    assert_eq!(decrypt_value(&[&b], &blobs[5], b"aad", "root").await.unwrap().expose_secret(), 5u32.to_be_bytes());
-    assert!(cache.decrypt_value(&[&b], &blobs[5], b"other", "root").await.is_err());
+    assert_eq!(
+        decrypt_value(&[&b], &blobs[5], b"aad", "root")
+            .await
+            .unwrap()
+            .expose_secret(),
+        5u32.to_be_bytes()
+    );
+    assert!(cache
+        .decrypt_value(&[&b], &blobs[5], b"other", "root")
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn byte_and_age_limits_rotate_the_key() {
-    let b = Counting { inner: AeadBackend::new(Key256::new([4; 32]), "k"), wraps: 0.into(), unwraps: 0.into() };
-    let enc = CachingEncryptor::new(&b, CacheLimits { max_age: Duration::from_secs(3600), max_messages: 1000, max_bytes: 1000 });
+    let b = Counting {
+        inner: AeadBackend::new(Key256::new([4; 32]), "k"),
+        wraps: 0.into(),
+        unwraps: 0.into(),
+    };
+    let enc = CachingEncryptor::new(
+        &b,
+        CacheLimits {
+            max_age: Duration::from_secs(3600),
+            max_messages: 1000,
+            max_bytes: 1000,
+        },
+    );
     for _ in 0..10 {
         enc.encrypt_value(&[0; 300], b"").await.unwrap();
     }
-    assert_eq!(b.wraps.load(Ordering::SeqCst), 4, "3 values of 300 bytes fit in 1000");
-    let enc = CachingEncryptor::new(&b, CacheLimits { max_age: Duration::ZERO, max_messages: 1000, max_bytes: u64::MAX });
+    assert_eq!(
+        b.wraps.load(Ordering::SeqCst),
+        4,
+        "3 values of 300 bytes fit in 1000"
+    );
+    let enc = CachingEncryptor::new(
+        &b,
+        CacheLimits {
+            max_age: Duration::ZERO,
+            max_messages: 1000,
+            max_bytes: u64::MAX,
+        },
+    );
     enc.encrypt_value(b"a", b"").await.unwrap();
     enc.encrypt_value(b"b", b"").await.unwrap();
-    assert_eq!(b.wraps.load(Ordering::SeqCst), 6, "a zero max age never reuses");
+    assert_eq!(
+        b.wraps.load(Ordering::SeqCst),
+        6,
+        "a zero max age never reuses"
+    );
 }

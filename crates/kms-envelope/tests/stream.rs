@@ -17,7 +17,9 @@ fn data(len: usize) -> Vec<u8> {
 async fn encrypt(b: &dyn Backend, pt: &[u8], aad: &[u8], seg: u32) -> Vec<u8> {
     let (header, key) = seal_header(&[b], Purpose::Root, aad, seg).await.unwrap();
     let mut out = header.encode();
-    let n = key.encrypt_body(&mut &pt[..], &mut out, &mut |_| {}).unwrap();
+    let n = key
+        .encrypt_body(&mut &pt[..], &mut out, &mut |_| {})
+        .unwrap();
     assert_eq!(n, pt.len() as u64);
     out
 }
@@ -36,11 +38,26 @@ async fn round_trips_at_segment_and_batch_edges() {
     let b = backend();
     let seg = 1024usize;
     let batch = kms_envelope::stream::BATCH_SEGMENTS * seg;
-    for len in [0, 1, seg - 1, seg, seg + 1, 3 * seg, batch - 1, batch, batch + 1, 2 * batch + seg + 7] {
+    for len in [
+        0,
+        1,
+        seg - 1,
+        seg,
+        seg + 1,
+        3 * seg,
+        batch - 1,
+        batch,
+        batch + 1,
+        2 * batch + seg + 7,
+    ] {
         let pt = data(len);
         let file = encrypt(&b, &pt, b"", seg as u32).await;
         let (h, hlen) = Header::parse(&file).unwrap();
-        assert_eq!(h.segments_for_body((file.len() - hlen) as u64), Some(len.div_ceil(seg).max(1) as u64), "len {len}");
+        assert_eq!(
+            h.segments_for_body((file.len() - hlen) as u64),
+            Some(len.div_ceil(seg).max(1) as u64),
+            "len {len}"
+        );
         assert_eq!(decrypt(&[&b], &file, b"").await.unwrap(), pt, "len {len}");
     }
     // The default segment size, many segments.
@@ -57,7 +74,10 @@ async fn every_header_bit_flip_is_rejected() {
     for bit in 0..hlen * 8 {
         let mut bad = file.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
-        assert!(decrypt(&[&b], &bad, b"").await.is_err(), "header bit {bit} flipped was accepted");
+        assert!(
+            decrypt(&[&b], &bad, b"").await.is_err(),
+            "header bit {bit} flipped was accepted"
+        );
     }
 }
 
@@ -79,7 +99,10 @@ async fn body_tampering_truncation_reordering_and_appending_are_rejected() {
     let mut cuts: Vec<usize> = (0..=5).map(|i| hlen + i * full).collect();
     cuts.extend([0, 1, 8, hlen / 2, hlen - 1, hlen + 10, file.len() - 1]);
     for cut in cuts {
-        assert!(decrypt(&[&b], &file[..cut], b"").await.is_err(), "truncated at {cut}");
+        assert!(
+            decrypt(&[&b], &file[..cut], b"").await.is_err(),
+            "truncated at {cut}"
+        );
     }
     // Swapping two segments.
     let mut swapped = file.clone();
@@ -87,16 +110,26 @@ async fn body_tampering_truncation_reordering_and_appending_are_rejected() {
     let seg0 = file[a..a + full].to_vec();
     swapped.copy_within(c..c + full, a);
     swapped[c..c + full].copy_from_slice(&seg0);
-    assert!(decrypt(&[&b], &swapped, b"").await.is_err(), "swapped segments");
+    assert!(
+        decrypt(&[&b], &swapped, b"").await.is_err(),
+        "swapped segments"
+    );
     // Dropping a segment.
     let mut dropped = file[..hlen + full].to_vec();
     dropped.extend_from_slice(&file[hlen + 2 * full..]);
-    assert!(decrypt(&[&b], &dropped, b"").await.is_err(), "dropped segment");
+    assert!(
+        decrypt(&[&b], &dropped, b"").await.is_err(),
+        "dropped segment"
+    );
     // Appending bytes, or a whole extra copy of the last segment.
     for extra in [&b"x"[..], &file[file.len() - 116..]] {
         let mut appended = file.clone();
         appended.extend_from_slice(extra);
-        assert!(decrypt(&[&b], &appended, b"").await.is_err(), "appended {} bytes", extra.len());
+        assert!(
+            decrypt(&[&b], &appended, b"").await.is_err(),
+            "appended {} bytes",
+            extra.len()
+        );
     }
     // Unmodified still opens.
     assert_eq!(decrypt(&[&b], &file, b"").await.unwrap(), pt);
@@ -112,17 +145,29 @@ async fn wrapped_key_from_another_file_fails() {
     h1.entries = h2.entries.clone();
     let mut spliced = h1.encode();
     spliced.extend_from_slice(&f1[hlen1..]);
-    assert!(matches!(decrypt(&[&b], &spliced, b"").await, Err(Error::DecryptFailed)));
+    assert!(matches!(
+        decrypt(&[&b], &spliced, b"").await,
+        Err(Error::DecryptFailed)
+    ));
 }
 
 #[tokio::test]
 async fn aad_is_bound_and_required() {
     let b = backend();
     let file = encrypt(&b, b"payload", b"tenant-1", 1024).await;
-    assert!(matches!(decrypt(&[&b], &file, b"tenant-2").await, Err(Error::DecryptFailed)));
-    assert!(matches!(decrypt(&[&b], &file, b"").await, Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        decrypt(&[&b], &file, b"tenant-2").await,
+        Err(Error::DecryptFailed)
+    ));
+    assert!(matches!(
+        decrypt(&[&b], &file, b"").await,
+        Err(Error::InvalidInput(_))
+    ));
     let plain = encrypt(&b, b"payload", b"", 1024).await;
-    assert!(matches!(decrypt(&[&b], &plain, b"x").await, Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        decrypt(&[&b], &plain, b"x").await,
+        Err(Error::InvalidInput(_))
+    ));
 }
 
 #[tokio::test]
@@ -131,13 +176,19 @@ async fn wrong_key_and_previous_root_selection() {
     let old = AeadBackend::new(Key256::new([2; 32]), "old");
     let file = encrypt(&old, b"legacy", b"", 1024).await;
     // Both configured: the one whose key id the file records opens it.
-    assert_eq!(decrypt(&[&root, &old], &file, b"").await.unwrap(), b"legacy");
+    assert_eq!(
+        decrypt(&[&root, &old], &file, b"").await.unwrap(),
+        b"legacy"
+    );
     // Only another key: named in the error.
     let err = decrypt(&[&root], &file, b"").await.unwrap_err();
     assert!(err.to_string().contains("old"), "{err}");
     // The same key id with other key material fails authentication.
     let impostor = AeadBackend::new(Key256::new([3; 32]), "old");
-    assert!(matches!(decrypt(&[&impostor], &file, b"").await, Err(Error::DecryptFailed)));
+    assert!(matches!(
+        decrypt(&[&impostor], &file, b"").await,
+        Err(Error::DecryptFailed)
+    ));
 }
 
 #[tokio::test]
@@ -147,7 +198,10 @@ async fn rewrapping_entries_keeps_the_file_valid() {
     let file = encrypt(&old, &data(5000), b"", 1024).await;
     let (mut h, hlen) = Header::parse(&file).unwrap();
     let ctx = h.wrap_context();
-    let dk = old.unwrap(&h.entries[0].wrapped, &"old".into(), &ctx).await.unwrap();
+    let dk = old
+        .unwrap(&h.entries[0].wrapped, &"old".into(), &ctx)
+        .await
+        .unwrap();
     let w = new.wrap(dk.expose_secret(), &ctx).await.unwrap();
     h.entries = vec![kms_envelope::stream::entry_for("aead", w).unwrap()];
     let mut rewrapped = h.encode();
@@ -162,5 +216,8 @@ fn unknown_version_is_its_own_error() {
     bytes.push(9);
     bytes.extend_from_slice(&[0; 100]);
     let err = Header::parse(&bytes).unwrap_err();
-    assert_eq!(err.to_string(), "malformed input: kms stream version 9 is not supported by this build (it reads version 1)");
+    assert_eq!(
+        err.to_string(),
+        "malformed input: kms stream version 9 is not supported by this build (it reads version 1)"
+    );
 }

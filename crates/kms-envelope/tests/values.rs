@@ -23,17 +23,26 @@ async fn boundary_known_answer_decrypts() {
     // A value Boundary itself produced with `boundary config encrypt` and this aead config key.
     let key = Key256::from_slice(&b64("c964AJj8VW8w4hKz/Jd8MvuLt0kkcjVuFqMiMvTvvN8=")).unwrap();
     let value = "CkgsDUoQ7B5JhE1ye2yVAm3Ss_KNbLQgBhKtibtGSvpGOrwQ3zRTF_qoHPHX-xuqLyZ9zsb3cMo6OpphKOj7AeTn1_iiqZ_VaCsqAA";
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .unwrap();
     let blob = BlobInfo::decode_strict(&bytes).unwrap();
     assert!(blob.key_info.is_some(), "key_info is present");
     assert_eq!(blob.key_id(), "");
     // Any configured key_id opens it: Boundary recorded none.
     let backend = AeadBackend::new(key, "config");
-    let pt = decrypt_value(&[&backend], &blob, b"", "config").await.unwrap();
-    assert_eq!(pt.expose_secret(), b"eb78KqCwowELYnkOOko/XYz01q1ax3g76J1vCAvt5dQ=");
+    let pt = decrypt_value(&[&backend], &blob, b"", "config")
+        .await
+        .unwrap();
+    assert_eq!(
+        pt.expose_secret(),
+        b"eb78KqCwowELYnkOOko/XYz01q1ax3g76J1vCAvt5dQ="
+    );
     // And a different key does not.
     let other = AeadBackend::new(Key256::new([1; 32]), "config");
-    assert!(decrypt_value(&[&other], &blob, b"", "config").await.is_err());
+    assert!(decrypt_value(&[&other], &blob, b"", "config")
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -42,7 +51,11 @@ async fn default_mechanism_for_aead_is_boundary_direct_layout() {
     let blob = encrypt_value(&backend, b"hello", b"", None).await.unwrap();
     assert_eq!(Mechanism::default_for(&backend), Mechanism::Direct);
     assert!(blob.iv.is_empty() && blob.wrapped_key().is_empty());
-    assert_eq!(blob.ciphertext.len(), 12 + 5 + 16, "nonce ‖ ciphertext ‖ tag");
+    assert_eq!(
+        blob.ciphertext.len(),
+        12 + 5 + 16,
+        "nonce ‖ ciphertext ‖ tag"
+    );
     assert_eq!(blob.mechanism(), 0);
 }
 
@@ -51,10 +64,21 @@ async fn wrapper_selection_prefers_the_recorded_key_id() {
     let k1 = AeadBackend::new(Key256::new([1; 32]), "k1");
     let k2 = AeadBackend::new(Key256::new([2; 32]), "k2");
     let blob = encrypt_value(&k2, b"x", b"", None).await.unwrap();
-    assert_eq!(decrypt_value(&[&k1, &k2], &blob, b"", "root").await.unwrap().expose_secret(), b"x");
+    assert_eq!(
+        decrypt_value(&[&k1, &k2], &blob, b"", "root")
+            .await
+            .unwrap()
+            .expose_secret(),
+        b"x"
+    );
     // A key id that no wrapper has names it.
     let k3 = AeadBackend::new(Key256::new([3; 32]), "k3");
     let blob3 = encrypt_value(&k3, b"x", b"", None).await.unwrap();
-    let err = decrypt_value(&[&k1, &k2], &blob3, b"", "root").await.unwrap_err();
-    assert_eq!(err.to_string(), "no configured root wrapper matches the recorded key id(s): k3");
+    let err = decrypt_value(&[&k1, &k2], &blob3, b"", "root")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no configured root wrapper matches the recorded key id(s): k3"
+    );
 }

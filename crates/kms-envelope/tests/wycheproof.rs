@@ -46,20 +46,37 @@ fn run(name: &str, make: impl Fn(&Key256) -> Box<dyn Provider>) {
             let opened = p.open(&nonce, &t.aad, &mut sealed).map(|pt| pt.to_vec());
             match t.result {
                 TestResult::Valid | TestResult::Acceptable => {
-                    assert_eq!(opened.as_deref(), Some(&t.pt[..]), "{name}: tcId {} must open", t.tc_id);
+                    assert_eq!(
+                        opened.as_deref(),
+                        Some(&t.pt[..]),
+                        "{name}: tcId {} must open",
+                        t.tc_id
+                    );
                     let mut buf = t.pt.to_vec();
                     let tag = p.seal(&nonce, &t.aad, &mut buf);
-                    assert_eq!((&buf[..], &tag[..]), (&t.ct[..], &t.tag[..]), "{name}: tcId {} seal", t.tc_id);
+                    assert_eq!(
+                        (&buf[..], &tag[..]),
+                        (&t.ct[..], &t.tag[..]),
+                        "{name}: tcId {} seal",
+                        t.tc_id
+                    );
                     valid += 1;
                 }
                 TestResult::Invalid => {
-                    assert!(opened.is_none(), "{name}: tcId {} must be rejected", t.tc_id);
+                    assert!(
+                        opened.is_none(),
+                        "{name}: tcId {} must be rejected",
+                        t.tc_id
+                    );
                     invalid += 1;
                 }
             }
         }
     }
-    assert!(valid > 20 && invalid > 10, "{name}: too few vectors ran ({valid} valid, {invalid} invalid)");
+    assert!(
+        valid > 20 && invalid > 10,
+        "{name}: too few vectors ran ({valid} valid, {invalid} invalid)"
+    );
 }
 
 #[test]

@@ -66,7 +66,9 @@ fn wait_ready(child: &mut Child, port: u16, limit: Duration) -> bool {
         }
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
             let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            if s.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_ok() {
+            if s.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                .is_ok()
+            {
                 let mut buf = [0u8; 5];
                 if s.read_exact(&mut buf).is_ok() && &buf == b"HTTP/" {
                     return true;
@@ -80,7 +82,11 @@ fn wait_ready(child: &mut Child, port: u16, limit: Duration) -> bool {
 
 /// A free loopback port (bound and released; a race with another process is unlikely).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Moto {
@@ -102,12 +108,21 @@ impl Moto {
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start moto_server ({e}); install it with python3 -m pip install 'moto[server]'"));
             if wait_ready(&mut child, port, Duration::from_secs(30)) {
-                return Moto { endpoint: format!("http://127.0.0.1:{port}"), port, child, _log_dir: dir, log };
+                return Moto {
+                    endpoint: format!("http://127.0.0.1:{port}"),
+                    port,
+                    child,
+                    _log_dir: dir,
+                    log,
+                };
             }
             let _ = child.kill();
             let _ = child.wait();
         }
-        panic!("moto_server did not answer; log: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        panic!(
+            "moto_server did not answer; log: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
     }
 
     /// moto's log so far.
@@ -127,23 +142,52 @@ impl Moto {
     }
 
     /// Creates a key with explicit usage and spec; returns its ARN.
-    pub async fn create_key_with(&self, usage: aws_sdk_kms::types::KeyUsageType, spec: aws_sdk_kms::types::KeySpec) -> String {
-        let out = self.client().await.create_key().key_usage(usage).key_spec(spec).send().await.unwrap();
+    pub async fn create_key_with(
+        &self,
+        usage: aws_sdk_kms::types::KeyUsageType,
+        spec: aws_sdk_kms::types::KeySpec,
+    ) -> String {
+        let out = self
+            .client()
+            .await
+            .create_key()
+            .key_usage(usage)
+            .key_spec(spec)
+            .send()
+            .await
+            .unwrap();
         out.key_metadata().unwrap().arn().unwrap().to_owned()
     }
 
     /// Points `alias` (e.g. `alias/app`) at `key`, creating it if needed.
     pub async fn set_alias(&self, alias: &str, key: &str) {
         let c = self.client().await;
-        if c.update_alias().alias_name(alias).target_key_id(key).send().await.is_err() {
-            c.create_alias().alias_name(alias).target_key_id(key).send().await.unwrap();
+        if c.update_alias()
+            .alias_name(alias)
+            .target_key_id(key)
+            .send()
+            .await
+            .is_err()
+        {
+            c.create_alias()
+                .alias_name(alias)
+                .target_key_id(key)
+                .send()
+                .await
+                .unwrap();
         }
     }
 }
 
 /// An SDK client for `endpoint` with dummy credentials (never the process environment's).
 pub async fn client_for(endpoint: &str) -> aws_sdk_kms::Client {
-    let creds = aws_credential_types::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "kms-testsupport");
+    let creds = aws_credential_types::Credentials::new(
+        ACCESS_KEY,
+        SECRET_KEY,
+        None,
+        None,
+        "kms-testsupport",
+    );
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .credentials_provider(creds)

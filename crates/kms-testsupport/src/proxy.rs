@@ -54,7 +54,12 @@ impl Proxy {
         let up = upstream.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(State { fault: Mutex::new(Fault::None), remaining: AtomicUsize::new(usize::MAX), counts: Mutex::default(), stop: AtomicBool::new(false) });
+        let state = Arc::new(State {
+            fault: Mutex::new(Fault::None),
+            remaining: AtomicUsize::new(usize::MAX),
+            counts: Mutex::default(),
+            stop: AtomicBool::new(false),
+        });
         let st = state.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -66,7 +71,11 @@ impl Proxy {
                 std::thread::spawn(move || handle(client, &up, &st));
             }
         });
-        Proxy { endpoint: format!("http://127.0.0.1:{port}"), state, port }
+        Proxy {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            state,
+            port,
+        }
     }
 
     /// Injects `fault` into every following request.
@@ -83,7 +92,13 @@ impl Proxy {
 
     /// Requests seen for a KMS operation (e.g. "Decrypt"), faulted ones included.
     pub fn count(&self, operation: &str) -> usize {
-        self.state.counts.lock().unwrap().get(operation).copied().unwrap_or(0)
+        self.state
+            .counts
+            .lock()
+            .unwrap()
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every operation count.
@@ -102,7 +117,17 @@ fn current_fault(st: &State) -> Fault {
     if f == Fault::None {
         return f;
     }
-    let prev = st.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| if r == 0 { None } else if r == usize::MAX { Some(r) } else { Some(r - 1) });
+    let prev = st
+        .remaining
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| {
+            if r == 0 {
+                None
+            } else if r == usize::MAX {
+                Some(r)
+            } else {
+                Some(r - 1)
+            }
+        });
     match prev {
         Ok(_) => f,
         Err(_) => Fault::None,
@@ -114,7 +139,9 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
         let _ = client.shutdown(Shutdown::Both);
         return;
     }
-    let Ok(server) = TcpStream::connect(upstream) else { return };
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut client_w = client;
     let mut server_r = BufReader::new(server.try_clone().unwrap());
@@ -135,7 +162,12 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
                 len = v.trim().parse().unwrap_or(0);
             }
             if lower.starts_with("x-amz-target:") {
-                target = line["x-amz-target:".len()..].trim().rsplit('.').next().unwrap_or("").to_owned();
+                target = line["x-amz-target:".len()..]
+                    .trim()
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
             }
             head.extend_from_slice(line.as_bytes());
             if line == "\r\n" {
@@ -146,7 +178,11 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let op = if target.is_empty() { "(none)".to_owned() } else { target.clone() };
+        let op = if target.is_empty() {
+            "(none)".to_owned()
+        } else {
+            target.clone()
+        };
         *st.counts.lock().unwrap().entry(op.clone()).or_default() += 1;
         match current_fault(st) {
             Fault::Refuse => {
@@ -160,14 +196,17 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
                 continue;
             }
             Fault::Throttle => {
-                let body = br#"{"__type":"ThrottlingException","message":"Rate exceeded (injected)"}"#;
+                let body =
+                    br#"{"__type":"ThrottlingException","message":"Rate exceeded (injected)"}"#;
                 let _ = write!(client_w, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\n\r\n", body.len());
                 let _ = client_w.write_all(body);
                 continue;
             }
             Fault::Delay(d) => std::thread::sleep(d),
             Fault::ResetMidResponse => {
-                let _ = server_w.write_all(&head).and_then(|_| server_w.write_all(&body));
+                let _ = server_w
+                    .write_all(&head)
+                    .and_then(|_| server_w.write_all(&body));
                 let mut partial = [0u8; 20];
                 let n = server_r.read(&mut partial).unwrap_or(0);
                 let _ = client_w.write_all(&partial[..n]);
@@ -176,7 +215,11 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
             }
             Fault::None => {}
         }
-        if server_w.write_all(&head).and_then(|_| server_w.write_all(&body)).is_err() {
+        if server_w
+            .write_all(&head)
+            .and_then(|_| server_w.write_all(&body))
+            .is_err()
+        {
             return;
         }
         if !relay_response(&mut server_r, &mut client_w) {

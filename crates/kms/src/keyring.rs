@@ -37,8 +37,15 @@ impl Keyring {
         let mut wrappers = Vec::new();
         for w in &config.wrappers {
             let eager = encrypt_purposes.contains(&w.purpose);
-            let backend = build_backend(w, eager).await.map_err(|e| locate(config, w, e))?;
-            wrappers.push(Wrapper { purpose: w.purpose, kind: w.kind.clone(), line: w.line, backend });
+            let backend = build_backend(w, eager)
+                .await
+                .map_err(|e| locate(config, w, e))?;
+            wrappers.push(Wrapper {
+                purpose: w.purpose,
+                kind: w.kind.clone(),
+                line: w.line,
+                backend,
+            });
         }
         Ok(Keyring { wrappers })
     }
@@ -50,13 +57,21 @@ impl Keyring {
 
     /// The wrappers of exactly `purpose`, in config order.
     pub fn for_purpose(&self, purpose: Purpose) -> Vec<&dyn Backend> {
-        self.wrappers.iter().filter(|w| w.purpose == purpose).map(|w| w.backend.as_ref()).collect()
+        self.wrappers
+            .iter()
+            .filter(|w| w.purpose == purpose)
+            .map(|w| w.backend.as_ref())
+            .collect()
     }
 
     /// The wrappers that may open data recorded under `purpose`: for root, the root wrapper
     /// then the previous-root wrappers.
     pub fn decrypt_wrappers(&self, purpose: Purpose) -> Vec<&dyn Backend> {
-        purpose.decrypt_candidates().iter().flat_map(|&p| self.for_purpose(p)).collect()
+        purpose
+            .decrypt_candidates()
+            .iter()
+            .flat_map(|&p| self.for_purpose(p))
+            .collect()
     }
 
     /// The wrappers that encrypt new data for `purpose`.
@@ -66,18 +81,25 @@ impl Keyring {
     /// is previous-root (which only decrypts).
     pub fn encrypt_wrappers(&self, purpose: Purpose) -> Result<Vec<&dyn Backend>> {
         if purpose == Purpose::PreviousRoot {
-            return Err(Error::Config("previous-root keys only decrypt; encrypt with purpose root".into()));
+            return Err(Error::Config(
+                "previous-root keys only decrypt; encrypt with purpose root".into(),
+            ));
         }
         let ws = self.for_purpose(purpose);
         if ws.is_empty() {
-            return Err(Error::Config(format!("the config has no kms stanza with purpose \"{purpose}\"")));
+            return Err(Error::Config(format!(
+                "the config has no kms stanza with purpose \"{purpose}\""
+            )));
         }
         Ok(ws)
     }
 }
 
 fn locate(config: &KmsConfig, w: &WrapperConfig, e: Error) -> Error {
-    let place = format!("{}: kms \"{}\" block at line {} (purpose {})", config.source, w.kind, w.line, w.purpose);
+    let place = format!(
+        "{}: kms \"{}\" block at line {} (purpose {})",
+        config.source, w.kind, w.line, w.purpose
+    );
     match e {
         Error::Config(m) => Error::Config(format!("{place}: {m}")),
         Error::NotFound(m) => Error::NotFound(format!("{place}: {m}")),
@@ -92,13 +114,19 @@ fn locate(config: &KmsConfig, w: &WrapperConfig, e: Error) -> Error {
 
 async fn build_backend(w: &WrapperConfig, eager: bool) -> Result<Arc<dyn Backend>> {
     match &w.backend {
-        BackendConfig::Aead(a) => Ok(Arc::new(kms_aead::AeadBackend::new(a.key.clone(), a.key_id.clone()))),
+        BackendConfig::Aead(a) => Ok(Arc::new(kms_aead::AeadBackend::new(
+            a.key.clone(),
+            a.key_id.clone(),
+        ))),
         #[cfg(feature = "aws")]
         BackendConfig::AwsKms(a) => crate::aws_glue::build(a, eager).await,
         #[allow(unreachable_patterns)]
         _ => {
             let _ = eager;
-            Err(Error::Config(format!("kms type \"{}\" is not compiled into this build", w.kind)))
+            Err(Error::Config(format!(
+                "kms type \"{}\" is not compiled into this build",
+                w.kind
+            )))
         }
     }
 }
@@ -108,24 +136,45 @@ async fn build_backend(w: &WrapperConfig, eager: bool) -> Result<Arc<dyn Backend
 pub fn describe(w: &WrapperConfig) -> String {
     match &w.backend {
         BackendConfig::Aead(a) => {
-            format!("{:<22} aead    key_id={}", w.purpose.as_str(), if a.key_id.is_empty() { "(empty)" } else { &a.key_id })
+            format!(
+                "{:<22} aead    key_id={}",
+                w.purpose.as_str(),
+                if a.key_id.is_empty() {
+                    "(empty)"
+                } else {
+                    &a.key_id
+                }
+            )
         }
         BackendConfig::AwsKms(a) => {
-            let key = a.kms_key_id.as_ref().map_or_else(|| "(none: decrypt only)".to_owned(), |k| format!("{} [{}]", k.value, k.source));
-            let region = a
-                .region
-                .as_ref()
-                .map_or_else(|| "[SDK default chain: profile, instance metadata; else us-east-1, kms default]".to_owned(), |r| format!("{} [{}]", r.value, r.source));
-            let endpoint = a
-                .endpoint
-                .as_ref()
-                .map_or_else(|| "[SDK default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else AWS]".to_owned(), |e| format!("{} [{}]", e.value, e.source));
-            let creds = match (&a.credentials, &a.shared_creds_profile, &a.role_arn, &a.web_identity_token_file) {
+            let key = a.kms_key_id.as_ref().map_or_else(
+                || "(none: decrypt only)".to_owned(),
+                |k| format!("{} [{}]", k.value, k.source),
+            );
+            let region = a.region.as_ref().map_or_else(
+                || {
+                    "[SDK default chain: profile, instance metadata; else us-east-1, kms default]"
+                        .to_owned()
+                },
+                |r| format!("{} [{}]", r.value, r.source),
+            );
+            let endpoint = a.endpoint.as_ref().map_or_else(
+                || "[SDK default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else AWS]".to_owned(),
+                |e| format!("{} [{}]", e.value, e.source),
+            );
+            let creds = match (
+                &a.credentials,
+                &a.shared_creds_profile,
+                &a.role_arn,
+                &a.web_identity_token_file,
+            ) {
                 (Some(c), _, _, _) => format!("static keys [{}]", c.source),
                 (None, _, Some(role), Some(_)) => format!("web identity, role {role} [stanza]"),
                 (None, _, Some(role), None) => format!("assume role {role} [stanza]"),
                 (None, Some(p), _, _) => format!("profile {p} [stanza]"),
-                (None, None, None, _) => "SDK default chain (env, profile, web identity, container, instance)".to_owned(),
+                (None, None, None, _) => {
+                    "SDK default chain (env, profile, web identity, container, instance)".to_owned()
+                }
             };
             format!("{:<22} awskms  kms_key_id={key} region={region} endpoint={endpoint} credentials={creds}", w.purpose.as_str())
         }

@@ -23,25 +23,43 @@ pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
     let keyring = build_keyring(&kms_config, &[]).await?;
     let wrapper = single_config_wrapper(&kms_config, &keyring)?;
     let name = arg.config.display().to_string();
-    let text = std::fs::read_to_string(&arg.config).map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
+    let text = std::fs::read_to_string(&arg.config)
+        .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
     let markers = kms::config::find_markers(&text, "decrypt");
     let mut values = Vec::with_capacity(markers.len());
     for m in &markers {
-        let blob = decode_value_text(m.value)
-            .ok_or_else(|| Failure::usage(format!("{name}: a {{{{decrypt(..)}}}} value at byte {} is not a base64url BlobInfo", m.range.start)))?;
+        let blob = decode_value_text(m.value).ok_or_else(|| {
+            Failure::usage(format!(
+                "{name}: a {{{{decrypt(..)}}}} value at byte {} is not a base64url BlobInfo",
+                m.range.start
+            ))
+        })?;
         let plain = kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", "config")
             .await
-            .map_err(|e| Failure::usage(format!("{name}: cannot decrypt the value at byte {} with --config-kms: {e}", m.range.start)))?;
-        let s = String::from_utf8(plain.expose_secret().to_vec())
-            .map_err(|_| Failure::usage(format!("{name}: the value at byte {} is not UTF-8", m.range.start)))?;
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "{name}: cannot decrypt the value at byte {} with --config-kms: {e}",
+                    m.range.start
+                ))
+            })?;
+        let s = String::from_utf8(plain.expose_secret().to_vec()).map_err(|_| {
+            Failure::usage(format!(
+                "{name}: the value at byte {} is not UTF-8",
+                m.range.start
+            ))
+        })?;
         values.push(s);
     }
     let text = kms::config::replace_markers(&text, &markers, &values);
-    kms::config::parse_str(&text, &name, format_of(&arg.config), &load_options()).map_err(|e| Failure::usage(e.to_string()))
+    kms::config::parse_str(&text, &name, format_of(&arg.config), &load_options())
+        .map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn format_of(path: &Path) -> kms::config::Format {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         kms::config::Format::Json
     } else {
         kms::config::Format::Hcl
@@ -49,7 +67,10 @@ fn format_of(path: &Path) -> kms::config::Format {
 }
 
 pub(crate) fn load_options() -> LoadOptions {
-    LoadOptions { known_kinds: kms::compiled_kinds(), env: None }
+    LoadOptions {
+        known_kinds: kms::compiled_kinds(),
+        env: None,
+    }
 }
 
 pub(crate) fn load_file(path: &Path) -> CliResult<KmsConfig> {
@@ -57,15 +78,23 @@ pub(crate) fn load_file(path: &Path) -> CliResult<KmsConfig> {
 }
 
 pub(crate) async fn build_keyring(config: &KmsConfig, encrypt: &[Purpose]) -> CliResult<Keyring> {
-    Keyring::build(config, encrypt).await.map_err(|e| Failure::from_error("", e))
+    Keyring::build(config, encrypt)
+        .await
+        .map_err(|e| Failure::from_error("", e))
 }
 
 /// The one config-purpose wrapper; anything else is a clear error.
-pub(crate) fn single_config_wrapper<'a>(config: &KmsConfig, keyring: &'a Keyring) -> CliResult<&'a dyn kms::Backend> {
+pub(crate) fn single_config_wrapper<'a>(
+    config: &KmsConfig,
+    keyring: &'a Keyring,
+) -> CliResult<&'a dyn kms::Backend> {
     let ws = keyring.for_purpose(Purpose::Config);
     match ws.as_slice() {
         [one] => Ok(*one),
-        [] => Err(Failure::usage(format!("{}: no kms stanza has purpose \"config\"; exactly one is needed", config.source))),
+        [] => Err(Failure::usage(format!(
+            "{}: no kms stanza has purpose \"config\"; exactly one is needed",
+            config.source
+        ))),
         many => Err(Failure::usage(format!(
             "{}: {} kms stanzas have purpose \"config\"; exactly one is allowed",
             config.source,
@@ -84,7 +113,10 @@ pub(crate) fn decode_value_text(text: &str) -> Option<BlobInfo> {
         &base64::engine::general_purpose::STANDARD,
         &base64::engine::general_purpose::STANDARD_NO_PAD,
     ];
-    engines.iter().find_map(|e| e.decode(t).ok()).and_then(|b| BlobInfo::decode_strict(&b).ok())
+    engines
+        .iter()
+        .find_map(|e| e.decode(t).ok())
+        .and_then(|b| BlobInfo::decode_strict(&b).ok())
 }
 
 /// What an input holds.
@@ -101,19 +133,29 @@ const MAX_BLOB_INPUT: u64 = 64 << 20;
 /// Recognises the input by its magic; without one, a strict protobuf decode (or base64 text
 /// of one) must succeed.
 pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResult<Ciphertext> {
-    let head = reader.fill_buf().map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    let head = reader
+        .fill_buf()
+        .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
     if head.is_empty() {
-        return Err(Failure::op(format!("{name}: empty input: not a kms ciphertext")));
+        return Err(Failure::op(format!(
+            "{name}: empty input: not a kms ciphertext"
+        )));
     }
     if head.starts_with(&kms::envelope::stream::MAGIC[..head.len().min(8)]) {
-        let (h, bytes) = Header::read_from(reader).map_err(|e| Failure::op(format!("{name}: {e}")))?;
+        let (h, bytes) =
+            Header::read_from(reader).map_err(|e| Failure::op(format!("{name}: {e}")))?;
         return Ok(Ciphertext::Stream(h, bytes));
     }
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(reader, MAX_BLOB_INPUT + 1), &mut bytes)
-        .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(reader, MAX_BLOB_INPUT + 1),
+        &mut bytes,
+    )
+    .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
     if bytes.len() as u64 > MAX_BLOB_INPUT {
-        return Err(Failure::op(format!("{name}: not a kms stream file, and too large for a BlobInfo value")));
+        return Err(Failure::op(format!(
+            "{name}: not a kms stream file, and too large for a BlobInfo value"
+        )));
     }
     let len = bytes.len();
     match BlobInfo::decode_strict(&bytes) {
@@ -122,6 +164,10 @@ pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResul
             .ok()
             .and_then(decode_value_text)
             .map(|b| Ciphertext::Blob(b, len))
-            .ok_or_else(|| Failure::op(format!("{name}: not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"))),
+            .ok_or_else(|| {
+                Failure::op(format!(
+                    "{name}: not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"
+                ))
+            }),
     }
 }

@@ -22,17 +22,28 @@ pub(crate) async fn decrypt(a: ConfigValueArgs) -> CliResult<ExitCode> {
 
 async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
     let config = load_file(&a.config)?;
-    let keyring = build_keyring(&config, if func == "encrypt" { &[Purpose::Config] } else { &[] }).await?;
+    let keyring = build_keyring(
+        &config,
+        if func == "encrypt" {
+            &[Purpose::Config]
+        } else {
+            &[]
+        },
+    )
+    .await?;
     let wrapper = single_config_wrapper(&config, &keyring)?;
     let name = a.file.display().to_string();
-    let text = std::fs::read_to_string(&a.file).map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?;
+    let text = std::fs::read_to_string(&a.file)
+        .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?;
     let markers = kms::config::find_markers(&text, func);
     let mut replacements = Vec::with_capacity(markers.len());
     for m in &markers {
         let line = text[..m.range.start].matches('\n').count() + 1;
         let place = format!("{name}:{line}");
         let replacement = if func == "encrypt" {
-            let blob = encrypt_value(wrapper, m.value.as_bytes(), b"", None).await.map_err(|e| Failure::from_error(&place, e))?;
+            let blob = encrypt_value(wrapper, m.value.as_bytes(), b"", None)
+                .await
+                .map_err(|e| Failure::from_error(&place, e))?;
             let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(blob.encode_to_vec());
             if a.strip {
                 b64
@@ -40,11 +51,17 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
                 format!("{{{{decrypt({b64})}}}}")
             }
         } else {
-            let blob = decode_value_text(m.value)
-                .ok_or_else(|| Failure::op(format!("{place}: {{{{decrypt(..)}}}} does not hold a base64url BlobInfo")))?;
-            let plain = decrypt_value(&[wrapper], &blob, b"", Purpose::Config.as_str()).await.map_err(|e| Failure::from_error(&place, e))?;
-            let value = String::from_utf8(plain.expose_secret().to_vec())
-                .map_err(|_| Failure::op(format!("{place}: the decrypted value is not UTF-8 text")))?;
+            let blob = decode_value_text(m.value).ok_or_else(|| {
+                Failure::op(format!(
+                    "{place}: {{{{decrypt(..)}}}} does not hold a base64url BlobInfo"
+                ))
+            })?;
+            let plain = decrypt_value(&[wrapper], &blob, b"", Purpose::Config.as_str())
+                .await
+                .map_err(|e| Failure::from_error(&place, e))?;
+            let value = String::from_utf8(plain.expose_secret().to_vec()).map_err(|_| {
+                Failure::op(format!("{place}: the decrypted value is not UTF-8 text"))
+            })?;
             if a.strip {
                 value
             } else {
@@ -54,10 +71,24 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
         replacements.push(replacement);
     }
     let result = kms::config::replace_markers(&text, &markers, &replacements);
-    let target = if a.overwrite { Some(a.file.as_path()) } else { a.output.as_deref() };
+    let target = if a.overwrite {
+        Some(a.file.as_path())
+    } else {
+        a.output.as_deref()
+    };
     // --overwrite replaces FILE itself, atomically; otherwise the input is never a target.
-    let mut out = Output::open(target, if a.overwrite { None } else { Some(a.file.as_path()) }, false)?;
-    out.writer().write_all(result.as_bytes()).map_err(|e| Failure::op(format!("write failed: {e}")))?;
+    let mut out = Output::open(
+        target,
+        if a.overwrite {
+            None
+        } else {
+            Some(a.file.as_path())
+        },
+        false,
+    )?;
+    out.writer()
+        .write_all(result.as_bytes())
+        .map_err(|e| Failure::op(format!("write failed: {e}")))?;
     out.commit(a.overwrite)?;
     eprintln!("kms: {name}: {} value(s) {func}ed", markers.len());
     Ok(ExitCode::SUCCESS)

@@ -14,7 +14,9 @@ use crate::io::{open_input, progress, Output};
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
     let keyring = build_keyring(&config, &[a.purpose]).await?;
-    let wrappers = keyring.encrypt_wrappers(a.purpose).map_err(|e| Failure::from_error(&config.source, e))?;
+    let wrappers = keyring
+        .encrypt_wrappers(a.purpose)
+        .map_err(|e| Failure::from_error(&config.source, e))?;
     let mut input = open_input(a.input.as_deref())?;
     let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), true)?;
     let aad = a.aad.unwrap_or_default();
@@ -22,7 +24,9 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
         .await
         .map_err(|e| Failure::from_error(&input.name, e))?;
     let out_name = out_name(&a.out.output);
-    out.writer().write_all(&header.encode()).map_err(|e| Failure::op(format!("{out_name}: write failed: {e}")))?;
+    out.writer()
+        .write_all(&header.encode())
+        .map_err(|e| Failure::op(format!("{out_name}: write failed: {e}")))?;
     let bar = progress(input.len, a.out.quiet);
     let name = input.name.clone();
     tokio::task::block_in_place(|| {
@@ -42,7 +46,8 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
 }
 
 fn out_name(o: &Option<std::path::PathBuf>) -> String {
-    o.as_ref().map_or_else(|| "stdout".to_owned(), |p| p.display().to_string())
+    o.as_ref()
+        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string())
 }
 
 pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
@@ -54,7 +59,9 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
     match read_ciphertext(&name, &mut input.reader)? {
         Ciphertext::Stream(header, _) => {
             let wrappers = keyring.decrypt_wrappers(header.purpose);
-            let key = open_header(&header, &wrappers, aad.as_bytes()).await.map_err(|e| Failure::from_error(&name, e))?;
+            let key = open_header(&header, &wrappers, aad.as_bytes())
+                .await
+                .map_err(|e| Failure::from_error(&name, e))?;
             let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;
             let to_stdout = matches!(out, Output::Stdout(_));
             let bar = progress(input.len, a.out.quiet);
@@ -88,9 +95,9 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
                 .await
                 .map_err(|e| Failure::from_error(&name, e))?;
             let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;
-            out.writer()
-                .write_all(plain.expose_secret())
-                .map_err(|e| Failure::op(format!("{}: write failed: {e}", out_name(&a.out.output))))?;
+            out.writer().write_all(plain.expose_secret()).map_err(|e| {
+                Failure::op(format!("{}: write failed: {e}", out_name(&a.out.output)))
+            })?;
             out.commit(a.out.sync)?;
         }
     }

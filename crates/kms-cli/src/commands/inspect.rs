@@ -18,14 +18,18 @@ pub(crate) fn inspect(a: InspectArgs) -> CliResult<ExitCode> {
         Ciphertext::Stream(header, bytes) => {
             let body_len = match input.len {
                 Some(total) => total.saturating_sub(bytes.len() as u64),
-                None => std::io::copy(&mut input.reader, &mut std::io::sink()).map_err(|e| Failure::op(format!("{name}: {e}")))?,
+                None => std::io::copy(&mut input.reader, &mut std::io::sink())
+                    .map_err(|e| Failure::op(format!("{name}: {e}")))?,
             };
             stream_report(&header, bytes.len(), body_len)
         }
         Ciphertext::Blob(blob, len) => blob_report(&blob, len),
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     } else {
         print_text(&report);
     }
@@ -54,9 +58,15 @@ fn stream_report(h: &Header, header_bytes: usize, body_len: u64) -> Value {
 fn infer_kind(b: &BlobInfo) -> (&'static str, &'static str) {
     let arn = b.key_id().starts_with("arn:aws");
     match (b.is_envelope(), arn) {
-        (true, true) => ("awskms", "envelope (mechanism 1): AES-256-GCM data key wrapped by KMS"),
+        (true, true) => (
+            "awskms",
+            "envelope (mechanism 1): AES-256-GCM data key wrapped by KMS",
+        ),
         (false, true) => ("awskms", "direct (mechanism 0): KMS ciphertext blob"),
-        (true, false) => ("aead", "envelope: AES-256-GCM data key wrapped by the aead key"),
+        (true, false) => (
+            "aead",
+            "envelope: AES-256-GCM data key wrapped by the aead key",
+        ),
         (false, false) => ("aead", "direct: nonce ‖ AES-256-GCM ciphertext ‖ tag"),
     }
 }
@@ -88,10 +98,15 @@ fn print_text(v: &Value) {
                 for (i, key) in keys.iter().enumerate() {
                     let id = key["key_id"].as_str().unwrap_or("");
                     let id = if id.is_empty() { "(empty)" } else { id };
-                    println!("wrapped_key[{i}]: {} {id}", key["kind"].as_str().unwrap_or("?"));
+                    println!(
+                        "wrapped_key[{i}]: {} {id}",
+                        key["kind"].as_str().unwrap_or("?")
+                    );
                 }
             }
-            ("backend_kind", Value::String(s)) => println!("backend_kind: {s} (inferred: a BlobInfo does not name its backend)"),
+            ("backend_kind", Value::String(s)) => {
+                println!("backend_kind: {s} (inferred: a BlobInfo does not name its backend)")
+            }
             (_, Value::String(s)) => println!("{k}: {s}"),
             (_, other) => println!("{k}: {other}"),
         }

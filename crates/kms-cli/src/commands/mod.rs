@@ -27,7 +27,11 @@ pub(crate) async fn run(cli: Cli) -> CliResult<ExitCode> {
 
 fn keygen() -> CliResult<ExitCode> {
     use base64::Engine;
-    let key = kms::core::Key256::generate().map_err(|e| crate::failure::Failure::from_error("keygen", e))?;
-    println!("{}", base64::engine::general_purpose::STANDARD.encode(key.expose_secret()));
+    let key = kms::core::Key256::generate()
+        .map_err(|e| crate::failure::Failure::from_error("keygen", e))?;
+    println!(
+        "{}",
+        base64::engine::general_purpose::STANDARD.encode(key.expose_secret())
+    );
     Ok(ExitCode::SUCCESS)
 }

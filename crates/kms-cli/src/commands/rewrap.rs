@@ -33,7 +33,9 @@ enum Outcome {
 pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
     let keyring = build_keyring(&config, &[a.purpose]).await?;
-    let targets = keyring.encrypt_wrappers(a.purpose).map_err(|e| Failure::from_error(&config.source, e))?;
+    let targets = keyring
+        .encrypt_wrappers(a.purpose)
+        .map_err(|e| Failure::from_error(&config.source, e))?;
     let sources = keyring.decrypt_wrappers(a.purpose);
 
     let mut files = Vec::new();
@@ -41,12 +43,15 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     for p in &a.paths {
         match fs::metadata(p) {
             Ok(m) if m.is_dir() && a.recursive => walk(p, &mut files, &mut failures),
-            Ok(m) if m.is_dir() => failures.push(format!("{}: is a directory (use -r)", p.display())),
+            Ok(m) if m.is_dir() => {
+                failures.push(format!("{}: is a directory (use -r)", p.display()))
+            }
             Ok(_) => files.push(p.clone()),
             Err(e) => failures.push(format!("{}: {e}", p.display())),
         }
     }
-    let bar = (!a.quiet && a.recursive && io::IsTerminal::is_terminal(&io::stderr())).then(|| indicatif::ProgressBar::new(files.len() as u64));
+    let bar = (!a.quiet && a.recursive && io::IsTerminal::is_terminal(&io::stderr()))
+        .then(|| indicatif::ProgressBar::new(files.len() as u64));
     let mut not_kms = Vec::new();
     let (mut changed, mut current) = (0usize, 0usize);
     for f in &files {
@@ -93,7 +98,10 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     if failures.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut msg = format!("rewrap: {} file(s) failed and were left unchanged:", failures.len());
+    let mut msg = format!(
+        "rewrap: {} file(s) failed and were left unchanged:",
+        failures.len()
+    );
     for f in &failures {
         msg.push('\n');
         msg.push_str(f);
@@ -109,7 +117,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, failures: &mut Vec<String>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
-        let is_temp = p.file_name().is_some_and(|n| n.to_string_lossy().contains(TEMP_MARKER));
+        let is_temp = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains(TEMP_MARKER));
         match fs::symlink_metadata(&p) {
             Ok(m) if m.is_dir() => walk(&p, files, failures),
             Ok(m) if m.is_file() && !is_temp => files.push(p),
@@ -122,7 +132,12 @@ fn describe(w: &dyn Backend) -> String {
     w.key_id().to_string()
 }
 
-async fn rewrap_file(path: &Path, targets: &[&dyn Backend], sources: &[&dyn Backend], recursive: bool) -> Result<Outcome, String> {
+async fn rewrap_file(
+    path: &Path,
+    targets: &[&dyn Backend],
+    sources: &[&dyn Backend],
+    recursive: bool,
+) -> Result<Outcome, String> {
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let perms = file.metadata().map_err(|e| e.to_string())?.permissions();
     let mut reader = BufReader::with_capacity(1 << 16, file);
@@ -131,7 +146,9 @@ async fn rewrap_file(path: &Path, targets: &[&dyn Backend], sources: &[&dyn Back
         return rewrap_stream(path, reader, perms, targets, sources).await;
     }
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(|e| format!("read failed: {e}"))?;
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read failed: {e}"))?;
     let (blob, text) = match BlobInfo::decode_strict(&bytes) {
         Ok(b) => (b, false),
         Err(_) => match std::str::from_utf8(&bytes).ok().and_then(decode_value_text) {
@@ -175,19 +192,38 @@ async fn rewrap_stream(
 ) -> Result<Outcome, String> {
     let (mut header, _) = Header::read_from(&mut reader).map_err(|e| e.to_string())?;
     let old: Vec<String> = header.entries.iter().map(|e| e.key_id.clone()).collect();
-    let is_current = targets.iter().all(|t| header.entries.iter().any(|e| e.kind == t.kind() && e.key_id == t.key_id().as_str()));
+    let is_current = targets.iter().all(|t| {
+        header
+            .entries
+            .iter()
+            .any(|e| e.kind == t.kind() && e.key_id == t.key_id().as_str())
+    });
     if is_current {
         return Ok(Outcome::Current(old.join(", ")));
     }
     let ctx = header.wrap_context();
-    let recorded: Vec<_> = header.entries.iter().map(|e| (e.kind.clone(), KeyId::new(e.key_id.clone()), e.wrapped.clone())).collect();
+    let recorded: Vec<_> = header
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.kind.clone(),
+                KeyId::new(e.key_id.clone()),
+                e.wrapped.clone(),
+            )
+        })
+        .collect();
     let mut all: Vec<&dyn Backend> = sources.to_vec();
     all.extend(targets.iter().copied());
     let mut entries = Vec::new();
     for t in targets {
         let h = &header;
         let all = &all;
-        let w = rewrap_one(*t, &recorded, &ctx, || async move { unwrap_data_key(h, all).await }).await.map_err(|e| e.to_string())?;
+        let w = rewrap_one(*t, &recorded, &ctx, || async move {
+            unwrap_data_key(h, all).await
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         entries.push(entry_for(t.kind(), w).map_err(|e| e.to_string())?);
     }
     header.entries = entries;
@@ -197,7 +233,10 @@ async fn rewrap_stream(
         io::copy(&mut reader, out)?;
         Ok(())
     })?;
-    Ok(Outcome::Rewrapped { old: old.join(", "), new: new.join(", ") })
+    Ok(Outcome::Rewrapped {
+        old: old.join(", "),
+        new: new.join(", "),
+    })
 }
 
 async fn rewrap_blob(
@@ -215,12 +254,25 @@ async fn rewrap_blob(
     }
     if blob.is_envelope() {
         // Only the wrapped data key changes (no KMS context, as go-kms-wrapping).
-        let recorded = vec![(String::new(), KeyId::new(old.clone()), blob.wrapped_key().to_vec())];
+        let recorded = vec![(
+            String::new(),
+            KeyId::new(old.clone()),
+            blob.wrapped_key().to_vec(),
+        )];
         let b = &blob;
         let w = rewrap_one(target, &recorded, &WrapContext::None, || async move {
             let id = KeyId::new(b.key_id());
-            let mut last = Error::NoMatchingWrapper { purpose: "root".into(), key_ids: vec![b.key_id().to_owned()] };
-            for s in kms::envelope::select::candidates(sources, &kms::envelope::select::Recorded { kind: None, key_id: id.clone() }) {
+            let mut last = Error::NoMatchingWrapper {
+                purpose: "root".into(),
+                key_ids: vec![b.key_id().to_owned()],
+            };
+            for s in kms::envelope::select::candidates(
+                sources,
+                &kms::envelope::select::Recorded {
+                    kind: None,
+                    key_id: id.clone(),
+                },
+            ) {
                 match s.unwrap(b.wrapped_key(), &id, &WrapContext::None).await {
                     Ok(dk) => return Ok(dk),
                     Err(e) => last = e,
@@ -236,24 +288,43 @@ async fn rewrap_blob(
         }
     } else {
         // A direct value has no data key: decrypt and encrypt again.
-        let plain = decrypt_value(sources, &blob, b"", "root").await.map_err(|e| e.to_string())?;
-        blob = encrypt_value(target, plain.expose_secret(), b"", None).await.map_err(|e| e.to_string())?;
+        let plain = decrypt_value(sources, &blob, b"", "root")
+            .await
+            .map_err(|e| e.to_string())?;
+        blob = encrypt_value(target, plain.expose_secret(), b"", None)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let new = describe(target);
     let encoded = blob.encode_to_vec();
     replace(path, perms, |out| {
         if text {
-            out.write_all(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&encoded).as_bytes())
+            out.write_all(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(&encoded)
+                    .as_bytes(),
+            )
         } else {
             out.write_all(&encoded)
         }
     })?;
-    Ok(Outcome::Rewrapped { old: if old.is_empty() { "(empty)".into() } else { old }, new })
+    Ok(Outcome::Rewrapped {
+        old: if old.is_empty() {
+            "(empty)".into()
+        } else {
+            old
+        },
+        new,
+    })
 }
 
 /// Replaces `path` with what `write` produces: temp file in the same directory, same
 /// permissions, fsync, rename, fsync of the directory.
-fn replace(path: &Path, perms: fs::Permissions, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+fn replace(
+    path: &Path,
+    perms: fs::Permissions,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
     let temp = temp_beside(path).map_err(|f| f.message)?;
     {
         let mut w = io::BufWriter::with_capacity(1 << 20, temp.as_file());
@@ -261,7 +332,10 @@ fn replace(path: &Path, perms: fs::Permissions, write: impl FnOnce(&mut dyn Writ
         w.flush().map_err(|e| format!("write failed: {e}"))?;
     }
     fs::set_permissions(temp.path(), perms).map_err(|e| format!("cannot set permissions: {e}"))?;
-    temp.as_file().sync_all().map_err(|e| format!("fsync failed: {e}"))?;
-    temp.persist(path).map_err(|e| format!("cannot replace: {}", e.error))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| format!("fsync failed: {e}"))?;
+    temp.persist(path)
+        .map_err(|e| format!("cannot replace: {}", e.error))?;
     sync_dir(path).map_err(|f| f.message)
 }
