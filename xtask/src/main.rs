@@ -129,12 +129,32 @@ fn ci() -> Result<(), String> {
         ));
     }
     eprintln!("xtask: kms-aead's dependency tree has no AWS SDK crate");
+    // Each test binary that starts moto leaves a witness file; CI fails if one is missing,
+    // so the AWS integration tests cannot be skipped silently.
+    let witness = std::env::temp_dir().join(format!("kms-ci-witness-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&witness);
     run(
         "cargo test (integration tests required)",
         cargo()
             .args(["test", "--workspace", "--all-targets"])
-            .env("KMS_REQUIRE_INTEGRATION", "1"),
+            .env("KMS_REQUIRE_INTEGRATION", "1")
+            .env_remove("KMS_SKIP_INTEGRATION")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("KMS_INTEGRATION_WITNESS", &witness),
     )?;
+    for binary in INTEGRATION_TEST_BINARIES {
+        if !witness.join(binary).exists() {
+            return Err(format!(
+                "the AWS integration tests in test binary `{binary}` did not run against moto (no witness in {})",
+                witness.display()
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&witness);
+    eprintln!(
+        "xtask: AWS integration tests ran against moto in {}",
+        INTEGRATION_TEST_BINARIES.join(", ")
+    );
     run(
         "cargo test --doc",
         cargo().args(["test", "--workspace", "--doc"]),
@@ -142,6 +162,9 @@ fn ci() -> Result<(), String> {
     eprintln!("xtask: ci passed");
     Ok(())
 }
+
+/// Test binaries whose AWS tests must run in CI (each starts moto at least once).
+const INTEGRATION_TEST_BINARIES: &[&str] = &["moto", "cli", "faults"];
 
 fn demo() -> Result<(), String> {
     run(

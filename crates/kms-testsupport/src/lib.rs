@@ -33,6 +33,24 @@ pub fn integration_enabled() -> bool {
     false
 }
 
+/// Records that an integration test started moto, for CI's "were they skipped?" check: with
+/// `KMS_INTEGRATION_WITNESS=DIR`, each test binary that starts moto leaves `DIR/<binary>`.
+fn witness() {
+    let Some(dir) = std::env::var_os("KMS_INTEGRATION_WITNESS") else {
+        return;
+    };
+    let exe = std::env::current_exe().ok();
+    let name = exe
+        .as_deref()
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("unknown");
+    // Test binaries are named NAME-HASH.
+    let name = name.rsplit_once('-').map_or(name, |(n, _)| n);
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(std::path::Path::new(&dir).join(name), b"");
+}
+
 /// Dummy credentials moto accepts.
 pub const ACCESS_KEY: &str = "AKIATESTTESTTEST0000";
 /// Dummy secret key.
@@ -108,6 +126,7 @@ impl Moto {
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start moto_server ({e}); install it with python3 -m pip install 'moto[server]'"));
             if wait_ready(&mut child, port, Duration::from_secs(30)) {
+                witness();
                 return Moto {
                     endpoint: format!("http://127.0.0.1:{port}"),
                     port,
