@@ -200,6 +200,11 @@ impl Moto {
 
 /// An SDK client for `endpoint` with dummy credentials (never the process environment's).
 pub async fn client_for(endpoint: &str) -> aws_sdk_kms::Client {
+    client_in(endpoint, REGION).await
+}
+
+/// An SDK client for `endpoint` in `region` (moto keeps keys per region), dummy credentials.
+pub async fn client_in(endpoint: &str, region: &str) -> aws_sdk_kms::Client {
     let creds = aws_credential_types::Credentials::new(
         ACCESS_KEY,
         SECRET_KEY,
@@ -208,7 +213,7 @@ pub async fn client_for(endpoint: &str) -> aws_sdk_kms::Client {
         "kms-testsupport",
     );
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
+        .region(aws_config::Region::new(region.to_owned()))
         .credentials_provider(creds)
         .endpoint_url(endpoint)
         .load()
