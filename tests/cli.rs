@@ -17,6 +17,19 @@ const BOUNDARY_PLAINTEXT: &str = "eb78KqCwowELYnkOOko/XYz01q1ax3g76J1vCAvt5dQ=";
 fn kms() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kms"));
     c.env_remove("KMS_CONFIG").env_remove("RUST_LOG");
+    // The host's AWS settings never leak into a test; instance metadata is never contacted.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("AWS_") || k.starts_with("AWSKMS_") || k.starts_with("VAULT_AWSKMS") {
+            c.env_remove(&*k);
+        }
+    }
+    c.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/kms-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/kms-test/credentials",
+        );
     c
 }
 
@@ -641,4 +654,343 @@ fn interop_with_the_independent_python_peer_aead() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "peer failed to open our value");
     assert_eq!(out.stdout, b"from rust");
+}
+
+// ---------------------------------------------------------------------------------------------
+// awskms end to end, against moto (a real KMS API server on a loopback port).
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+fn awskms_stanza(purpose: &str, key: &str, endpoint: &str) -> String {
+    format!(
+        "kms \"awskms\" {{\n  purpose = \"{purpose}\"\n  region = \"us-east-1\"\n  kms_key_id = \"{key}\"\n  endpoint = \"{endpoint}\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n}}\n",
+        kms_testsupport::ACCESS_KEY,
+        kms_testsupport::SECRET_KEY
+    )
+}
+
+fn inspect_key_ids(path: &str) -> Vec<String> {
+    let o = run(&["inspect", "--json", path]);
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["wrapped_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            assert_eq!(k["kind"], "awskms");
+            k["key_id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn awskms_encrypt_decrypt_inspect_check_and_rewrap_end_to_end() {
+    if !kms_testsupport::integration_enabled() {
+        return;
+    }
+    let moto = kms_testsupport::Moto::start();
+    let proxy = kms_testsupport::Proxy::start(&moto.endpoint);
+    let rt = rt();
+    let key1 = rt.block_on(moto.create_key());
+    rt.block_on(moto.set_alias("alias/app", &key1));
+    let e = Env::new();
+    let cfg = e.write(
+        "aws.hcl",
+        awskms_stanza("root", "alias/app", &proxy.endpoint),
+    );
+    let pt = data(200_000);
+    let inp = e.write("plain.bin", &pt);
+
+    // Encrypt through the alias: the file records the key ARN.
+    assert_code(
+        &run(&["encrypt", "-c", &cfg, "-o", &e.p("old.kms"), &inp]),
+        0,
+    );
+    assert_eq!(inspect_key_ids(&e.p("old.kms")), vec![key1.clone()]);
+    let o = run(&["inspect", &e.p("old.kms")]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&key1));
+    let o = run(&["decrypt", "-c", &cfg, &e.p("old.kms")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, pt);
+
+    // check: DescribeKey plus a round trip; prints the resolved ARN, region, endpoint, creds.
+    let o = run(&["check", "-c", &cfg]);
+    assert_code(&o, 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        format!("resolved_key={key1}"),
+        "region=us-east-1 [stanza]".to_owned(),
+        format!("endpoint={} [stanza]", proxy.endpoint),
+        "credentials=stanza".to_owned(),
+        "round_trip=ok".to_owned(),
+    ] {
+        assert!(out.contains(&want), "missing {want:?} in {out}");
+    }
+    assert!(!out.contains(kms_testsupport::SECRET_KEY));
+
+    // Retarget the alias: new data goes under the new key, old data still opens.
+    let key2 = rt.block_on(moto.create_key());
+    rt.block_on(moto.set_alias("alias/app", &key2));
+    assert_code(
+        &run(&["encrypt", "-c", &cfg, "-o", &e.p("new.kms"), &inp]),
+        0,
+    );
+    assert_eq!(inspect_key_ids(&e.p("new.kms")), vec![key2.clone()]);
+    let o = run(&["decrypt", "-c", &cfg, &e.p("old.kms")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, pt);
+
+    // Rewrap: ReEncrypt to the current key; the data key never leaves KMS (no Decrypt).
+    let old_bytes = fs::read(e.path("old.kms")).unwrap();
+    proxy.reset_counts();
+    let o = run(&["rewrap", "-c", &cfg, &e.p("old.kms"), &e.p("new.kms")]);
+    assert_code(&o, 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("{key1} -> {key2}")), "{out}");
+    assert!(out.contains("already under"), "{out}");
+    assert_eq!(proxy.count("Decrypt"), 0, "{:?}", proxy.counts());
+    assert_eq!(proxy.count("ReEncrypt"), 1, "{:?}", proxy.counts());
+    assert_eq!(inspect_key_ids(&e.p("old.kms")), vec![key2.clone()]);
+    let after = fs::read(e.path("old.kms")).unwrap();
+    assert_eq!(
+        after[after.len() - 100_000..],
+        old_bytes[old_bytes.len() - 100_000..],
+        "only the header changes"
+    );
+    let o = run(&["decrypt", "-c", &cfg, &e.p("old.kms")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, pt);
+    // A second run is a no-op and changes no byte.
+    proxy.reset_counts();
+    let o = run(&["rewrap", "-c", &cfg, &e.p("old.kms")]);
+    assert_code(&o, 0);
+    assert_eq!(fs::read(e.path("old.kms")).unwrap(), after);
+    assert_eq!(proxy.count("ReEncrypt"), 0);
+
+    // A nonexistent key fails before anything is written, naming the key.
+    let bad = e.write(
+        "bad.hcl",
+        awskms_stanza("root", "alias/nope", &moto.endpoint),
+    );
+    let o = run(&["encrypt", "-c", &bad, "-o", &e.p("nope.kms"), &inp]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("alias/nope"), "{}", stderr(&o));
+    assert!(!e.path("nope.kms").exists());
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn awskms_settings_from_the_environment() {
+    if !kms_testsupport::integration_enabled() {
+        return;
+    }
+    let moto = kms_testsupport::Moto::start();
+    let rt = rt();
+    // A key in eu-west-1 behind alias/app there, and a different one in us-east-1.
+    let eu = rt.block_on(async {
+        let c = kms_testsupport::client_in(&moto.endpoint, "eu-west-1").await;
+        let k = c.create_key().send().await.unwrap();
+        let arn = k.key_metadata().unwrap().arn().unwrap().to_owned();
+        c.create_alias()
+            .alias_name("alias/app")
+            .target_key_id(&arn)
+            .send()
+            .await
+            .unwrap();
+        arn
+    });
+    let us = rt.block_on(moto.create_key());
+    rt.block_on(moto.set_alias("alias/app", &us));
+    let e = Env::new();
+    let inp = e.write("plain.txt", "env test");
+    let bare = e.write("bare.hcl", "kms \"awskms\" {\n  purpose = \"root\"\n}\n");
+    let with_env = |c: &mut Command| {
+        c.env("AWSKMS_WRAPPER_KEY_ID", "alias/app")
+            .env("AWS_KMS_ENDPOINT", &moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", kms_testsupport::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", kms_testsupport::SECRET_KEY)
+            .env("AWS_REGION", "eu-west-1");
+    };
+
+    // Key id, endpoint, region and credentials all from the environment.
+    let mut c = kms();
+    with_env(&mut c);
+    let o = c.args(["check", "-c", &bare]).output().unwrap();
+    assert_code(&o, 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "kms_key_id=alias/app [env AWSKMS_WRAPPER_KEY_ID]".to_owned(),
+        format!("endpoint={} [env AWS_KMS_ENDPOINT]", moto.endpoint),
+        "region=eu-west-1 [env AWS_REGION]".to_owned(),
+        format!("resolved_key={eu}"),
+        "credentials=static keys [env AWS_ACCESS_KEY_ID]".to_owned(),
+    ] {
+        assert!(out.contains(&want), "missing {want:?} in {out}");
+    }
+    let mut c = kms();
+    with_env(&mut c);
+    let o = c
+        .args(["encrypt", "-c", &bare, "-o", &e.p("eu.kms"), &inp])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(inspect_key_ids(&e.p("eu.kms")), vec![eu.clone()]);
+
+    // The stanza's region wins over AWS_REGION: the us-east-1 alias is used.
+    let regional = e.write(
+        "regional.hcl",
+        "kms \"awskms\" {\n  purpose = \"root\"\n  region = \"us-east-1\"\n}\n",
+    );
+    let mut c = kms();
+    with_env(&mut c);
+    let o = c
+        .args(["encrypt", "-c", &regional, "-o", &e.p("us.kms"), &inp])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(inspect_key_ids(&e.p("us.kms")), vec![us.clone()]);
+
+    // Credentials from a shared credentials file, profile chosen by AWS_PROFILE.
+    let creds = e.write(
+        "credentials",
+        format!(
+            "[default]\naws_access_key_id = AKIADEFAULT\n\n[ops]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            kms_testsupport::ACCESS_KEY,
+            kms_testsupport::SECRET_KEY
+        ),
+    );
+    let profile_run = |profile: &str, args: &[&str]| {
+        kms()
+            .env("AWSKMS_WRAPPER_KEY_ID", "alias/app")
+            .env("AWS_KMS_ENDPOINT", &moto.endpoint)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+            .env("AWS_PROFILE", profile)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = profile_run("ops", &["check", "-c", &bare]);
+    assert_code(&o, 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("credentials=profile ops"), "{out}");
+    let o = profile_run("ops", &["decrypt", "-c", &bare, &e.p("eu.kms")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, b"env test");
+    // The default profile there has no secret: without usable credentials, a clear failure.
+    let o = profile_run("default", &["decrypt", "-c", &bare, &e.p("eu.kms")]);
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).to_lowercase().contains("credential"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains(kms_testsupport::SECRET_KEY));
+}
+
+fn peer(args: &[&str], input: &[u8]) -> Output {
+    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/gkw_value.py");
+    assert!(
+        peer.exists(),
+        "the interop peer is missing at {}",
+        peer.display()
+    );
+    let mut child = Command::new("python3")
+        .arg(&peer)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", kms_testsupport::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", kms_testsupport::SECRET_KEY)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn interop_with_the_independent_python_peer_awskms() {
+    if !kms_testsupport::integration_enabled() {
+        return;
+    }
+    let moto = kms_testsupport::Moto::start();
+    let rt = rt();
+    let key = rt.block_on(moto.create_key());
+    rt.block_on(moto.set_alias("alias/cfg", &key));
+    let e = Env::new();
+    let cfg = e.write(
+        "aws.hcl",
+        awskms_stanza("config", "alias/cfg", &moto.endpoint),
+    );
+    let ep = moto.endpoint.as_str();
+
+    // Peer -> us, without and with AAD.
+    for aad in [None, Some("bound-to-this")] {
+        let mut args = vec![
+            "awskms-encrypt",
+            "--endpoint",
+            ep,
+            "--key-id",
+            "alias/cfg",
+            "--region",
+            "us-east-1",
+            "--b64",
+        ];
+        if let Some(a) = aad {
+            args.extend(["--aad", a]);
+        }
+        let out = peer(&args, b"from python");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let f = e.write("peer.b64", String::from_utf8(out.stdout).unwrap().trim());
+        let mut ours = vec!["decrypt", "-c", &cfg, "--purpose", "config"];
+        if let Some(a) = aad {
+            ours.extend(["--aad", a]);
+        }
+        ours.push(&f);
+        let o = run(&ours);
+        assert_code(&o, 0);
+        assert_eq!(o.stdout, b"from python");
+        if aad.is_some() {
+            // The AAD is bound: without it the value does not open.
+            assert_code(&run(&["decrypt", "-c", &cfg, "--purpose", "config", &f]), 1);
+        }
+        // The value records the key ARN that KMS returned.
+        let dump = peer(&["dump", "--b64"], fs::read(&f).unwrap().as_slice());
+        assert!(String::from_utf8_lossy(&dump.stdout).contains(&key));
+    }
+
+    // Us -> peer: `kms config encrypt --strip` gives an envelope (mechanism 1) BlobInfo.
+    let file = e.write("v.txt", "{{encrypt(from rust)}}");
+    let o = run(&["config", "encrypt", "-c", &cfg, "--strip", &file]);
+    assert_code(&o, 0);
+    let ours = String::from_utf8(o.stdout).unwrap();
+    let out = peer(
+        &[
+            "awskms-decrypt",
+            "--endpoint",
+            ep,
+            "--region",
+            "us-east-1",
+            "--b64",
+        ],
+        ours.trim().as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "peer failed to open our value: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"from rust");
+    let dump = peer(&["dump", "--b64"], ours.trim().as_bytes());
+    let dump: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
+    assert_eq!(dump["mechanism"], 1, "{dump}");
 }

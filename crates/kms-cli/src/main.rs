@@ -32,11 +32,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by RUST_LOG (default: warnings). The SDK's wire-level body
+/// Warnings of our own crates and errors of dependencies by default: the SDK's warnings
+/// (e.g. a missing shared config file) are multi-line noise around our one-line errors.
+const DEFAULT_LOG_FILTER: &str =
+    "error,kms=warn,kms_cli=warn,kms_aws=warn,kms_envelope=warn,kms_config=warn";
+
+/// Logs go to stderr, filtered by RUST_LOG (default: [`DEFAULT_LOG_FILTER`]). The SDK's wire-level body
 /// targets are always off: KMS request and response bodies carry data keys and plaintext.
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let mut filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     for directive in failure::SENSITIVE_LOG_TARGETS {
         if let Ok(d) = directive.parse() {
             filter = filter.add_directive(d);
