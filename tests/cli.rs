@@ -994,3 +994,170 @@ fn interop_with_the_independent_python_peer_awskms() {
     let dump: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
     assert_eq!(dump["mechanism"], 1, "{dump}");
 }
+
+#[test]
+fn multi_key_files_open_with_either_key_while_the_other_endpoint_is_down() {
+    if !kms_testsupport::integration_enabled() {
+        return;
+    }
+    let moto = kms_testsupport::Moto::start();
+    let east = kms_testsupport::Proxy::start(&moto.endpoint);
+    let west = kms_testsupport::Proxy::start(&moto.endpoint);
+    let rt = rt();
+    let root_key = rt.block_on(moto.create_key());
+    // The recovery key lives in another region (disaster recovery).
+    let dr_key = rt.block_on(async {
+        let c = kms_testsupport::client_in(&moto.endpoint, "eu-west-1").await;
+        let k = c.create_key().send().await.unwrap();
+        k.key_metadata().unwrap().arn().unwrap().to_owned()
+    });
+    let dr_stanza =
+        awskms_stanza("recovery", &dr_key, &west.endpoint).replace("us-east-1", "eu-west-1");
+    let e = Env::new();
+    let both = e.write(
+        "both.hcl",
+        awskms_stanza("root", &root_key, &east.endpoint) + &dr_stanza,
+    );
+    let dr_only = e.write("dr.hcl", dr_stanza.clone());
+    let pt = data(70_000);
+    let inp = e.write("plain.bin", &pt);
+    let file = e.p("multi.kms");
+    let o = run(&[
+        "encrypt", "-c", &both, "--also", "recovery", "-o", &file, &inp,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        inspect_key_ids(&file),
+        vec![root_key.clone(), dr_key.clone()]
+    );
+    let decrypts = |cfg: &str| {
+        let o = run(&["decrypt", "-c", cfg, &file]);
+        (o.status.code(), o.stdout == pt, stderr(&o))
+    };
+    assert_eq!(decrypts(&both).0, Some(0));
+    // Either endpoint down: the other key opens the file.
+    east.set_fault(kms_testsupport::Fault::Refuse);
+    let (code, same, err) = decrypts(&both);
+    assert_eq!((code, same), (Some(0), true), "{err}");
+    east.set_fault(kms_testsupport::Fault::None);
+    west.set_fault(kms_testsupport::Fault::Refuse);
+    east.reset_counts();
+    let (code, same, err) = decrypts(&both);
+    assert_eq!((code, same), (Some(0), true), "{err}");
+    assert_eq!(east.count("Decrypt"), 1, "the root key is tried first");
+    // Both down: exit 1, naming an endpoint.
+    east.set_fault(kms_testsupport::Fault::Refuse);
+    let (code, _, err) = decrypts(&both);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("127.0.0.1"), "{err}");
+    east.set_fault(kms_testsupport::Fault::None);
+    west.set_fault(kms_testsupport::Fault::None);
+    // The recovery key alone opens it.
+    let (code, same, err) = decrypts(&dr_only);
+    assert_eq!((code, same), (Some(0), true), "{err}");
+    // Rewrap without --also drops the recovery entry; then recovery alone cannot open it.
+    let o = run(&["rewrap", "-c", &both, &file]);
+    assert_code(&o, 0);
+    assert_eq!(inspect_key_ids(&file), vec![root_key.clone()]);
+    assert_eq!(decrypts(&dr_only).0, Some(1));
+    // And back: rewrap --also recovery adds it again.
+    let o = run(&["rewrap", "-c", &both, "--also", "recovery", &file]);
+    assert_code(&o, 0);
+    assert_eq!(inspect_key_ids(&file), vec![root_key, dr_key]);
+    let (code, same, err) = decrypts(&dr_only);
+    assert_eq!((code, same), (Some(0), true), "{err}");
+}
+
+#[test]
+fn migrate_aead_to_awskms_through_previous_root() {
+    if !kms_testsupport::integration_enabled() {
+        return;
+    }
+    let moto = kms_testsupport::Moto::start();
+    let rt = rt();
+    let key = rt.block_on(moto.create_key());
+    rt.block_on(moto.set_alias("alias/root", &key));
+    let e = Env::new();
+    let old_cfg = e.write("old.hcl", aead_config(&[("root", KEY_A, "old")]));
+    let aws_root = awskms_stanza("root", "alias/root", &moto.endpoint);
+    let both = e.write(
+        "both.hcl",
+        aws_root.clone() + &aead_config(&[("previous-root", KEY_A, "old")]),
+    );
+    let new_only = e.write("new.hcl", aws_root);
+
+    // A previous-root key that cannot be reached does not stop encryption under root.
+    let dead = format!("http://127.0.0.1:{}", kms_testsupport::free_port());
+    let lazy = e.write(
+        "lazy.hcl",
+        aead_config(&[("root", KEY_B, "new")])
+            + &awskms_stanza("previous-root", "alias/root", &dead),
+    );
+    let inp = e.write("small.txt", "hello");
+    assert_code(
+        &run(&["encrypt", "-c", &lazy, "-o", &e.p("lazy.kms"), &inp]),
+        0,
+    );
+
+    fs::create_dir_all(e.path("tree/sub/deeper")).unwrap();
+    let pt = data(300_000);
+    let inp = e.write("plain.bin", &pt);
+    let files = ["tree/a.kms", "tree/sub/b.kms", "tree/sub/deeper/c.kms"];
+    for f in files {
+        assert_code(&run(&["encrypt", "-c", &old_cfg, "-o", &e.p(f), &inp]), 0);
+    }
+    // A bare aead BlobInfo value (Boundary's layout), written by the independent peer.
+    let out = peer(
+        &["aead-encrypt", "--key", KEY_A, "--key-id", "old", "--b64"],
+        b"a value",
+    );
+    assert!(out.status.success());
+    e.write("tree/value.b64", out.stdout.trim_ascii());
+    e.write("tree/readme.txt", "not encrypted");
+    let good = fs::read(e.path("tree/a.kms")).unwrap();
+    e.write("tree/sub/corrupt.kms", &good[..40]);
+
+    let o = run(&["rewrap", "-c", &both, "-r", &e.p("tree")]);
+    assert_code(&o, 1);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("old -> {key}")), "{out}");
+    assert!(out.contains("readme.txt: not a kms file"), "{out}");
+    assert!(stderr(&o).contains("corrupt.kms"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read(e.path("tree/sub/corrupt.kms")).unwrap(),
+        &good[..40]
+    );
+    for f in files {
+        assert_eq!(inspect_key_ids(&e.p(f)), vec![key.clone()]);
+        let o = run(&["decrypt", "-c", &new_only, &e.p(f)]);
+        assert_code(&o, 0);
+        assert_eq!(o.stdout, pt);
+        assert_code(&run(&["decrypt", "-c", &old_cfg, &e.p(f)]), 1);
+    }
+    let o = run(&["decrypt", "-c", &new_only, &e.p("tree/value.b64")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, b"a value");
+    assert_code(
+        &run(&["decrypt", "-c", &old_cfg, &e.p("tree/value.b64")]),
+        1,
+    );
+
+    // A second run changes no byte (the corrupt file still fails).
+    let snapshot = |e: &Env| -> Vec<Vec<u8>> {
+        [
+            "tree/a.kms",
+            "tree/sub/b.kms",
+            "tree/sub/deeper/c.kms",
+            "tree/value.b64",
+            "tree/sub/corrupt.kms",
+        ]
+        .iter()
+        .map(|f| fs::read(e.path(f)).unwrap())
+        .collect()
+    };
+    let before = snapshot(&e);
+    let o = run(&["rewrap", "-c", &both, "-r", &e.p("tree")]);
+    assert_code(&o, 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 rewrapped"));
+    assert_eq!(snapshot(&e), before);
+}

@@ -234,10 +234,11 @@ impl Backend for AwsKms {
         ]
     }
 
-    /// Any recorded id: KMS finds the key from the ciphertext, and an alias may have moved
-    /// since the data was written.
-    fn may_unwrap(&self, _recorded: &KeyId) -> bool {
-        true
+    /// Any recorded id in this wrapper's region: KMS finds the key from the ciphertext, and an
+    /// alias may have moved since the data was written. A key ARN of another region cannot be
+    /// used through this region's endpoint, so such entries are left to a wrapper there.
+    fn may_unwrap(&self, recorded: &KeyId) -> bool {
+        arn_region(recorded.as_str()).is_none_or(|r| r == self.sources.region)
     }
 
     async fn wrap(&self, secret: &[u8], context: &WrapContext) -> Result<Wrapped> {
@@ -344,5 +345,34 @@ impl Backend for AwsKms {
                 .unwrap_or_else(|| self.key_id.as_str().to_owned()),
         );
         Ok(Some(Wrapped { bytes, key_id }))
+    }
+}
+
+/// The region of a KMS key or alias ARN (`arn:PARTITION:kms:REGION:ACCOUNT:...`).
+fn arn_region(id: &str) -> Option<&str> {
+    let mut parts = id.splitn(6, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("arn"), Some(_), Some("kms"), Some(region)) if !region.is_empty() => Some(region),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arn_region;
+
+    #[test]
+    fn arn_regions() {
+        assert_eq!(
+            arn_region("arn:aws:kms:eu-west-1:123456789012:key/abc"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws-us-gov:kms:us-gov-west-1:1:alias/x"),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(arn_region("alias/app"), None);
+        assert_eq!(arn_region("1234abcd-12ab-34cd-56ef-1234567890ab"), None);
+        assert_eq!(arn_region("arn:aws:s3:::bucket"), None);
     }
 }

@@ -71,6 +71,10 @@ pub(crate) struct EncryptArgs {
     /// The purpose whose key encrypts.
     #[arg(long, default_value = "root", value_parser = parse_purpose)]
     pub(crate) purpose: kms::Purpose,
+    /// Also wrap the data key under the key of this purpose (repeatable): any one of the keys
+    /// then decrypts, e.g. `--also recovery` for a second key in another region.
+    #[arg(long, value_name = "PURPOSE", value_parser = parse_purpose)]
+    pub(crate) also: Vec<kms::Purpose>,
     /// Additional authenticated data; the same text is needed to decrypt.
     #[arg(long, value_name = "TEXT")]
     pub(crate) aad: Option<String>,
@@ -124,6 +128,10 @@ pub(crate) struct RewrapArgs {
     /// The purpose whose current key the files move to.
     #[arg(long, default_value = "root", value_parser = parse_purpose)]
     pub(crate) purpose: kms::Purpose,
+    /// Also wrap under the key of this purpose (repeatable), as `kms encrypt --also`; a stream
+    /// file is current when its entries are exactly these keys.
+    #[arg(long, value_name = "PURPOSE", value_parser = parse_purpose)]
+    pub(crate) also: Vec<kms::Purpose>,
     /// Walk directories.
     #[arg(short = 'r', long)]
     pub(crate) recursive: bool,

@@ -74,6 +74,47 @@ impl Keyring {
             .collect()
     }
 
+    /// Every wrapper that may open data recorded under `purpose`, in the order to try them:
+    /// the purpose's own ([`Keyring::decrypt_wrappers`]), then every other configured
+    /// wrapper in config order, for files whose data key was also wrapped under other
+    /// purposes' keys (`kms encrypt --also`). Selection still matches recorded key ids, so
+    /// an unrelated wrapper is only tried for an entry it may hold.
+    pub fn decrypt_wrappers_all(&self, purpose: Purpose) -> Vec<&dyn Backend> {
+        let mut out = self.decrypt_wrappers(purpose);
+        let first = purpose.decrypt_candidates();
+        out.extend(
+            self.wrappers
+                .iter()
+                .filter(|w| !first.contains(&w.purpose))
+                .map(|w| w.backend.as_ref()),
+        );
+        out
+    }
+
+    /// The wrappers that encrypt new data for `purpose`, followed by those of each of `also`
+    /// (multi-key wrapping: any one of them can open the data).
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_wrappers`], for `purpose` and for each of `also`.
+    pub fn encrypt_wrappers_with(
+        &self,
+        purpose: Purpose,
+        also: &[Purpose],
+    ) -> Result<Vec<&dyn Backend>> {
+        let mut out = self.encrypt_wrappers(purpose)?;
+        for &p in also {
+            if p == purpose {
+                continue;
+            }
+            for w in self.encrypt_wrappers(p)? {
+                if !out.iter().any(|o| std::ptr::addr_eq(*o, w)) {
+                    out.push(w);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The wrappers that encrypt new data for `purpose`.
     ///
     /// # Errors

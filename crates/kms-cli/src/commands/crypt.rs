@@ -13,9 +13,11 @@ use crate::io::{open_input, progress, Output};
 
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
-    let keyring = build_keyring(&config, &[a.purpose]).await?;
+    let mut eager = vec![a.purpose];
+    eager.extend(&a.also);
+    let keyring = build_keyring(&config, &eager).await?;
     let wrappers = keyring
-        .encrypt_wrappers(a.purpose)
+        .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;
     let mut input = open_input(a.input.as_deref())?;
     let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), true)?;
@@ -58,7 +60,7 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
     let name = input.name.clone();
     match read_ciphertext(&name, &mut input.reader)? {
         Ciphertext::Stream(header, _) => {
-            let wrappers = keyring.decrypt_wrappers(header.purpose);
+            let wrappers = keyring.decrypt_wrappers_all(header.purpose);
             let key = open_header(&header, &wrappers, aad.as_bytes())
                 .await
                 .map_err(|e| Failure::from_error(&name, e))?;

@@ -32,11 +32,13 @@ enum Outcome {
 
 pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
-    let keyring = build_keyring(&config, &[a.purpose]).await?;
+    let mut eager = vec![a.purpose];
+    eager.extend(&a.also);
+    let keyring = build_keyring(&config, &eager).await?;
     let targets = keyring
-        .encrypt_wrappers(a.purpose)
+        .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;
-    let sources = keyring.decrypt_wrappers(a.purpose);
+    let sources = keyring.decrypt_wrappers_all(a.purpose);
 
     let mut files = Vec::new();
     let mut failures: Vec<String> = Vec::new();
@@ -192,12 +194,14 @@ async fn rewrap_stream(
 ) -> Result<Outcome, String> {
     let (mut header, _) = Header::read_from(&mut reader).map_err(|e| e.to_string())?;
     let old: Vec<String> = header.entries.iter().map(|e| e.key_id.clone()).collect();
-    let is_current = targets.iter().all(|t| {
-        header
-            .entries
-            .iter()
-            .any(|e| e.kind == t.kind() && e.key_id == t.key_id().as_str())
-    });
+    // Current: exactly the target keys, so a run with fewer `--also` keys drops the others.
+    let is_current = header.entries.len() == targets.len()
+        && targets.iter().all(|t| {
+            header
+                .entries
+                .iter()
+                .any(|e| e.kind == t.kind() && e.key_id == t.key_id().as_str())
+        });
     if is_current {
         return Ok(Outcome::Current(old.join(", ")));
     }
