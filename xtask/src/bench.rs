@@ -113,15 +113,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let skip_peer = args.iter().any(|a| a == "--skip-peer");
     crate::run(
         "build (release)",
+        cargo().args(["build", "--release", "-p", "kms-cli"]),
+    )?;
+    crate::run(
+        "build the bench examples (release)",
         cargo().args([
             "build",
             "--release",
             "-p",
-            "kms-cli",
+            "kms-envelope",
+            "-p",
+            "kms-aws",
             "--example",
             "inproc_bench",
-            "-p",
-            "kms-envelope",
+            "--example",
+            "cache_bench",
         ]),
     )?;
     let target = root().join("target/release");
