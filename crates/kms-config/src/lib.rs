@@ -3,6 +3,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 mod markers;
 mod raw;
 mod resolve;

@@ -1,0 +1,84 @@
+//! Fuzz entry points (feature `fuzzing`), shared by `fuzz/` (cargo-fuzz) and the corpus replay
+//! tests that run on stable Rust. Each panics only on a broken invariant.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+
+use crate::{find_markers, parse_str, replace_markers, Format, LoadOptions};
+
+/// HCL or JSON (first byte's low bit) config text: parsing never panics, and every problem
+/// is reported on one line.
+pub fn config_parse(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let format = if first & 1 == 0 {
+        Format::Hcl
+    } else {
+        Format::Json
+    };
+    let opts = LoadOptions {
+        known_kinds: Vec::new(),
+        env: Some(HashMap::new()),
+    };
+    match parse_str(text, "fuzz.hcl", format, &opts) {
+        Ok(cfg) => {
+            for w in &cfg.wrappers {
+                assert!(w.line >= 1, "block lines are 1-based");
+            }
+        }
+        Err(errors) => {
+            assert!(!errors.0.is_empty(), "an error without problems");
+            for e in &errors.0 {
+                let line = e.to_string();
+                assert!(!line.contains('\n'), "a problem spans lines: {line:?}");
+                assert!(
+                    line.starts_with("fuzz.hcl"),
+                    "a problem without its file: {line:?}"
+                );
+            }
+        }
+    }
+}
+
+/// `{{encrypt(..)}}` / `{{decrypt(..)}}` processing as `kms config` does it: markers are in
+/// order, inside the text and well formed; replacing them with themselves gives the text
+/// back; replacing them changes nothing outside them; a decrypt value decodes (or not)
+/// without panicking.
+pub fn markers(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for func in ["encrypt", "decrypt"] {
+        let found = find_markers(text, func);
+        let mut end = 0;
+        for m in &found {
+            assert!(m.range.start >= end, "markers overlap or are out of order");
+            let whole = &text[m.range.clone()];
+            assert!(whole.starts_with(&format!("{{{{{func}(")) && whole.ends_with(")}}"));
+            assert_eq!(&whole[func.len() + 3..whole.len() - 3], m.value);
+            end = m.range.end;
+            if func == "decrypt" {
+                let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                if let Ok(bytes) = engine.decode(m.value.trim()) {
+                    let _ = kms_core::BlobInfo::decode_strict(&bytes);
+                }
+            }
+        }
+        let same: Vec<String> = found
+            .iter()
+            .map(|m| text[m.range.clone()].to_owned())
+            .collect();
+        assert_eq!(replace_markers(text, &found, &same), text);
+        let blank: Vec<String> = found.iter().map(|_| String::new()).collect();
+        let removed: usize = found.iter().map(|m| m.range.len()).sum();
+        assert_eq!(
+            replace_markers(text, &found, &blank).len(),
+            text.len() - removed
+        );
+    }
+}
