@@ -1161,3 +1161,128 @@ fn migrate_aead_to_awskms_through_previous_root() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 rewrapped"));
     assert_eq!(snapshot(&e), before);
 }
+
+/// Runs `kms decrypt -o OUT` on each tampered ciphertext, in parallel: every one must exit 1,
+/// print one line, and leave no output file behind.
+fn assert_all_rejected(e: &Env, cfg: &str, label: &str, cases: Vec<(String, Vec<u8>)>) {
+    let dir = e.path(label);
+    fs::create_dir_all(&dir).unwrap();
+    let chunks: Vec<Vec<(String, Vec<u8>)>> = {
+        let mut v: Vec<Vec<_>> = (0..4).map(|_| Vec::new()).collect();
+        for (i, c) in cases.into_iter().enumerate() {
+            v[i % 4].push(c);
+        }
+        v
+    };
+    std::thread::scope(|s| {
+        for (t, chunk) in chunks.into_iter().enumerate() {
+            let dir = dir.clone();
+            s.spawn(move || {
+                let input = dir.join(format!("in-{t}.kms"));
+                let out = dir.join(format!("out-{t}.bin"));
+                for (name, bytes) in chunk {
+                    fs::write(&input, &bytes).unwrap();
+                    let o = run(&[
+                        "decrypt",
+                        "-c",
+                        cfg,
+                        "-o",
+                        out.to_str().unwrap(),
+                        input.to_str().unwrap(),
+                    ]);
+                    assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+                    assert_eq!(
+                        stderr(&o).trim_end().lines().count(),
+                        1,
+                        "{name}: {}",
+                        stderr(&o)
+                    );
+                    assert!(!out.exists(), "{name}: output left behind");
+                }
+            });
+        }
+    });
+    let left: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("in-"))
+        .collect();
+    assert!(left.is_empty(), "{label}: files left: {left:?}");
+}
+
+#[test]
+fn tamper_matrix_through_the_binary() {
+    let e = Env::new();
+    let cfg = e.p("dev.hcl");
+    let pt = data(150_000); // 3 segments, the last one partial
+    let input = e.write("in.bin", &pt);
+    assert_code(
+        &run(&["encrypt", "-c", &cfg, "-o", &e.p("ct.kms"), &input]),
+        0,
+    );
+    let ct = fs::read(e.path("ct.kms")).unwrap();
+    // Segment boundaries come from `kms inspect --json`, not from parsing the format here.
+    let o = run(&["inspect", "--json", &e.p("ct.kms")]);
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let header = v["header_bytes"].as_u64().unwrap() as usize;
+    let seg = v["segment_bytes"].as_u64().unwrap() as usize;
+    let segments = v["segments"].as_u64().unwrap() as usize;
+    assert_eq!(segments, 3);
+    let sanity = run(&["decrypt", "-c", &cfg, &e.p("ct.kms")]);
+    assert_eq!(sanity.stdout, pt, "the untouched file decrypts");
+
+    // Every bit of the header.
+    let mut cases = Vec::new();
+    for bit in 0..header * 8 {
+        let mut b = ct.clone();
+        b[bit / 8] ^= 1 << (bit % 8);
+        cases.push((format!("header bit {bit}"), b));
+    }
+    assert_all_rejected(&e, &cfg, "header-bits", cases);
+
+    // One bit in every 1,000 of the body.
+    let mut cases = Vec::new();
+    for bit in (header * 8..ct.len() * 8).step_by(1000) {
+        let mut b = ct.clone();
+        b[bit / 8] ^= 1 << (bit % 8);
+        cases.push((format!("body bit {bit}"), b));
+    }
+    assert!(cases.len() > 1000);
+    assert_all_rejected(&e, &cfg, "body-bits", cases);
+
+    // Truncation at every segment boundary, inside the header, and at pseudo-random points;
+    // appended data; a dropped and a swapped segment.
+    let mut cases = Vec::new();
+    for k in 0..segments {
+        cases.push((
+            format!("cut at boundary {k}"),
+            ct[..header + k * seg].to_vec(),
+        ));
+    }
+    for cut in [0, 1, 8, 9, header / 2, header - 1] {
+        cases.push((format!("cut at {cut}"), ct[..cut].to_vec()));
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let cut = (x % ct.len() as u64) as usize;
+        cases.push((format!("cut at {cut}"), ct[..cut].to_vec()));
+    }
+    for extra in [&b"\0"[..], &[0u8; 16][..], &ct[header..header + seg]] {
+        let mut b = ct.clone();
+        b.extend_from_slice(extra);
+        cases.push((format!("{} bytes appended", extra.len()), b));
+    }
+    let mut dropped = ct[..header + seg].to_vec();
+    dropped.extend_from_slice(&ct[header + 2 * seg..]);
+    cases.push(("segment 1 dropped".into(), dropped));
+    let mut swapped = ct[..header].to_vec();
+    swapped.extend_from_slice(&ct[header + seg..header + 2 * seg]);
+    swapped.extend_from_slice(&ct[header..header + seg]);
+    swapped.extend_from_slice(&ct[header + 2 * seg..]);
+    cases.push(("segments 0 and 1 swapped".into(), swapped));
+    assert_all_rejected(&e, &cfg, "cuts", cases);
+}
