@@ -1286,3 +1286,23 @@ fn tamper_matrix_through_the_binary() {
     cases.push(("segments 0 and 1 swapped".into(), swapped));
     assert_all_rejected(&e, &cfg, "cuts", cases);
 }
+
+#[test]
+fn config_encrypt_refuses_near_miss_markers() {
+    let e = Env::new();
+    let cfg = e.write(
+        "cfg.hcl",
+        aead_config(&[("config", KEY_A, "global_config")]),
+    );
+    let text = "a = \"{{encrypt(fine)}}\"\npassword = \"{{ encrypt(hunter2) }}\"\n";
+    let file = e.write("app.hcl", text);
+    let o = run(&["config", "encrypt", "-c", &cfg, "--overwrite", &file]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("line(s) 2"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        text,
+        "the file is untouched"
+    );
+}

@@ -36,6 +36,16 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
     let text = std::fs::read_to_string(&a.file)
         .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?;
     let markers = kms::config::find_markers(&text, func);
+    if func == "encrypt" {
+        let misses = near_misses(&text, &markers);
+        if !misses.is_empty() {
+            let lines: Vec<String> = misses.iter().map(|l| l.to_string()).collect();
+            return Err(Failure::usage(format!(
+                "{name}: line(s) {} hold something like an {{{{encrypt(..)}}}} marker that is not one (a marker is exactly {{{{encrypt(VALUE)}}}} on one line); fix it so no secret stays in plain text",
+                lines.join(", ")
+            )));
+        }
+    }
     let mut replacements = Vec::with_capacity(markers.len());
     for m in &markers {
         let line = text[..m.range.start].matches('\n').count() + 1;
@@ -92,4 +102,55 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
     out.commit(a.overwrite)?;
     eprintln!("kms: {name}: {} value(s) {func}ed", markers.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lines with a `{{`, optional spaces, `encrypt` in any case, optional spaces and `(` that is
+/// not the start of a marker: `{{ encrypt(x) }}`, `{{ENCRYPT(x)}}`, `{{encrypt(x)}` (no `)}}`
+/// on its line). Left alone, such a value would stay in plain text.
+fn near_misses(text: &str, markers: &[kms::config::Marker<'_>]) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while let Some(off) = text[i..].find("{{") {
+        let start = i + off;
+        i = start + 2;
+        let mut j = start + 2;
+        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
+            j += 1;
+        }
+        let word = b"encrypt";
+        if bytes.len() < j + word.len() || !bytes[j..j + word.len()].eq_ignore_ascii_case(word) {
+            continue;
+        }
+        j += word.len();
+        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
+            j += 1;
+        }
+        if bytes.get(j) != Some(&b'(') || markers.iter().any(|m| m.range.start == start) {
+            continue;
+        }
+        let line = text[..start].matches('\n').count() + 1;
+        if lines.last() != Some(&line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_misses;
+
+    #[test]
+    fn near_misses_are_found_and_markers_are_not() {
+        let t = "a = \"{{encrypt(ok)}}\"\nb = \"{{ encrypt(x) }}\"\nc = {{ENCRYPT(y)}}\nd = {{encrypt(z)}\ne = {{decrypt(w)}} {{encrypted}}\n";
+        let m = kms::config::find_markers(t, "encrypt");
+        assert_eq!(m.len(), 1);
+        assert_eq!(near_misses(t, &m), vec![2, 3, 4]);
+        assert!(near_misses(
+            "x = {{encrypt(a)}} {{encrypt(b)}}",
+            &kms::config::find_markers("x = {{encrypt(a)}} {{encrypt(b)}}", "encrypt")
+        )
+        .is_empty());
+    }
 }
