@@ -149,6 +149,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let raw = v["raw_gcm_bps"].as_f64().unwrap_or(0.0);
     let env = v["value_envelope_1mib_bps"].as_f64().unwrap_or(0.0);
     let direct = v["value_direct_1mib_bps"].as_f64().unwrap_or(0.0);
+    let owned = v["value_envelope_owned_1mib_bps"].as_f64().unwrap_or(0.0);
     let provider = v["provider"].as_str().unwrap_or("?").to_owned();
 
     // (b) cp.
@@ -240,6 +241,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "-",
         "-",
         100.0 * env / raw
+    );
+    println!(
+        "{:<44} {:>12.0} {:>10} {:>12}  {:.0}% of (a)",
+        "    value encryption, 1 MiB, envelope, in place",
+        owned / 1e6,
+        "-",
+        "-",
+        100.0 * owned / raw
     );
     println!(
         "{:<44} {:>12.0} {:>10} {:>12}  {:.0}% of (a)",

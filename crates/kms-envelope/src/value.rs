@@ -98,6 +98,38 @@ pub async fn encrypt_value(
     }
 }
 
+/// Encrypts an owned `plaintext` as an envelope value (mechanism 1), in place: the buffer
+/// becomes the value's ciphertext, so no copy of the data is made and no plaintext copy is
+/// left behind. Same output format as [`encrypt_value`] with [`Mechanism::Envelope`].
+///
+/// # Errors
+/// Backend errors from wrapping the data key.
+pub async fn encrypt_value_owned(
+    backend: &dyn Backend,
+    mut plaintext: Vec<u8>,
+    aad: &[u8],
+) -> Result<BlobInfo> {
+    let data_key = Key256::generate()?;
+    let iv: [u8; NONCE_LEN] = kms_core::random_array()?;
+    let wrapped = backend
+        .wrap(data_key.expose_secret(), &WrapContext::None)
+        .await?;
+    plaintext.reserve_exact(TAG_LEN);
+    let tag = Aes256Gcm::new(&data_key).seal_detached(&iv, aad, &mut plaintext)?;
+    plaintext.extend_from_slice(&tag);
+    Ok(BlobInfo {
+        ciphertext: plaintext,
+        iv: iv.to_vec(),
+        key_info: Some(KeyInfo {
+            mechanism: awskms_mechanism::ENVELOPE_AES_GCM,
+            key_id: wrapped.key_id.as_str().to_owned(),
+            wrapped_key: wrapped.bytes,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
 /// Decrypts `blob` with the first of `wrappers` that opens it, binding `aad`.
 ///
 /// `wrappers` are the configured wrappers of the purpose, in order; `purpose` names it in

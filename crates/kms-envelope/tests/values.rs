@@ -82,3 +82,37 @@ async fn wrapper_selection_prefers_the_recorded_key_id() {
         "no configured root wrapper matches the recorded key id(s): k3"
     );
 }
+
+#[tokio::test]
+async fn owned_envelope_values_match_the_borrowed_format() {
+    use kms_envelope::value::encrypt_value_owned;
+    let backend = AeadBackend::new(Key256::new([5; 32]), "k");
+    for len in [0usize, 1, 15, 16, 17, 100_000] {
+        let pt: Vec<u8> = (0..len).map(|i| (i * 31 % 256) as u8).collect();
+        let blob = encrypt_value_owned(&backend, pt.clone(), b"ctx")
+            .await
+            .unwrap();
+        assert!(blob.is_envelope());
+        assert_eq!(blob.ciphertext.len(), len + 16);
+        assert_eq!(blob.iv.len(), 12);
+        if len > 0 {
+            assert_ne!(&blob.ciphertext[..len], &pt[..], "encrypted in place");
+        }
+        let back = decrypt_value(&[&backend], &blob, b"ctx", "root")
+            .await
+            .unwrap();
+        assert_eq!(back.expose_secret(), &pt[..]);
+        assert!(decrypt_value(&[&backend], &blob, b"other", "root")
+            .await
+            .is_err());
+        // Same layout as the borrowed API: each decrypts like the other.
+        let borrowed = encrypt_value(&backend, &pt, b"ctx", Some(Mechanism::Envelope))
+            .await
+            .unwrap();
+        assert_eq!(borrowed.ciphertext.len(), blob.ciphertext.len());
+        assert_eq!(
+            borrowed.key_info.as_ref().unwrap().mechanism,
+            blob.key_info.as_ref().unwrap().mechanism
+        );
+    }
+}
