@@ -1306,3 +1306,38 @@ fn config_encrypt_refuses_near_miss_markers() {
         "the file is untouched"
     );
 }
+
+#[test]
+fn a_configs_own_config_stanza_decrypts_its_values() {
+    // As Boundary does without -config-kms: the file's config-purpose stanza decrypts the
+    // {{decrypt(..)}} values of its other stanzas.
+    let e = Env::new();
+    let config_stanza = aead_config(&[("config", BOUNDARY_KEY, "global_config")]);
+    let kms_cfg = e.write("kms.hcl", &config_stanza);
+    let plain = format!(
+        "{config_stanza}kms \"aead\" {{\n  purpose = \"root\"\n  key = \"{{{{encrypt({KEY_A})}}}}\"\n  key_id = \"r\"\n}}\n"
+    );
+    let main = e.write("main.hcl", plain);
+    assert_code(
+        &run(&["config", "encrypt", "-c", &kms_cfg, "--overwrite", &main]),
+        0,
+    );
+    assert!(!fs::read_to_string(&main).unwrap().contains(KEY_A));
+    let input = e.write("in.txt", b"same file");
+    assert_code(
+        &run(&["encrypt", "-c", &main, "-o", &e.p("x.kms"), &input]),
+        0,
+    );
+    let plain_cfg = e.write("plain.hcl", aead_config(&[("root", KEY_A, "r")]));
+    let o = run(&["decrypt", "-c", &plain_cfg, &e.p("x.kms")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, b"same file");
+    // Without a config stanza, encrypted values are a clear config error.
+    let text = fs::read_to_string(&main).unwrap();
+    let without = text.replacen("purpose = \"config\"", "purpose = \"recovery\"", 1);
+    let bad = e.write("bad.hcl", without);
+    let o = run(&["encrypt", "-c", &bad, "-o", &e.p("y.kms"), &input]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("config"), "{}", stderr(&o));
+    assert!(!e.path("y.kms").exists());
+}

@@ -13,16 +13,35 @@ use kms::Purpose;
 use crate::cli::ConfigArg;
 use crate::failure::{CliResult, Failure};
 
-/// Loads the config named by `-c`, first decrypting `{{decrypt(..)}}` values with the
-/// config-purpose stanza of `--config-kms` when given.
+/// Loads the config named by `-c`, first decrypting its `{{decrypt(..)}}` values with the
+/// config-purpose stanza of `--config-kms` when given, else (as Boundary does) with the
+/// config-purpose stanza of the config file itself.
 pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
-    let Some(kms_file) = &arg.config_kms else {
-        return load_file(&arg.config);
+    let name = arg.config.display().to_string();
+    let kms_config = match &arg.config_kms {
+        Some(kms_file) => load_file(kms_file)?,
+        None => {
+            let text = std::fs::read_to_string(&arg.config)
+                .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
+            let markers = kms::config::find_markers(&text, "decrypt");
+            if markers.is_empty() {
+                return load_file(&arg.config);
+            }
+            // The file's own config-purpose stanza decrypts its other values. To read that
+            // stanza, each marker stands in as a well-formed dummy (a base64 32-byte key), so
+            // stanzas whose values are still encrypted parse; they are never used.
+            let dummy = vec![DUMMY_VALUE.to_owned(); markers.len()];
+            let masked = kms::config::replace_markers(&text, &markers, &dummy);
+            kms::config::parse_str(&masked, &name, format_of(&arg.config), &load_options())
+                .map_err(|e| {
+                    Failure::usage(format!(
+                        "{e} (while reading the config-purpose stanza that decrypts its {{{{decrypt(..)}}}} values; or give --config-kms)"
+                    ))
+                })?
+        }
     };
-    let kms_config = load_file(kms_file)?;
     let keyring = build_keyring(&kms_config, &[]).await?;
     let wrapper = single_config_wrapper(&kms_config, &keyring)?;
-    let name = arg.config.display().to_string();
     let text = std::fs::read_to_string(&arg.config)
         .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
     let markers = kms::config::find_markers(&text, "decrypt");
@@ -54,6 +73,9 @@ pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
     kms::config::parse_str(&text, &name, format_of(&arg.config), &load_options())
         .map_err(|e| Failure::usage(e.to_string()))
 }
+
+/// Stands in for an encrypted value while the config-purpose stanza is found.
+const DUMMY_VALUE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 fn format_of(path: &Path) -> kms::config::Format {
     if path
