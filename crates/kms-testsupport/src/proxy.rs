@@ -13,7 +13,8 @@ use std::time::Duration;
 pub enum Fault {
     /// Forward normally.
     None,
-    /// Close each new connection at once, without reading.
+    /// Close each new connection at once, without reading; on a connection the client already
+    /// holds (keep-alive), read the next request (counted) and close without an answer.
     Refuse,
     /// Hold each request this long before forwarding it.
     Delay(Duration),
@@ -25,11 +26,29 @@ pub enum Fault {
     Throttle,
 }
 
+/// Which requests get which fault.
+#[derive(Clone, Debug)]
+enum Plan {
+    /// Every request (`Fault::None`: forward everything).
+    Always(Fault),
+    /// The next `n` requests (or refused connections), then forward.
+    Next(Fault, usize),
+    /// Every `n`th request (counted over all operations) gets the next fault of `faults`, in
+    /// turn; the others are forwarded. Connections are always accepted.
+    Every {
+        n: usize,
+        faults: Vec<Fault>,
+        seen: usize,
+    },
+}
+
 struct State {
-    fault: Mutex<Fault>,
-    /// Apply the fault to only this many more requests (then forward); `usize::MAX` = always.
-    remaining: AtomicUsize,
+    plan: Mutex<Plan>,
     counts: Mutex<HashMap<String, usize>>,
+    /// Connections closed on accept (`Fault::Refuse`), which carried no readable request.
+    refused: AtomicUsize,
+    /// Faults injected so far (refused connections included).
+    injected: AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -55,9 +74,10 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(State {
-            fault: Mutex::new(Fault::None),
-            remaining: AtomicUsize::new(usize::MAX),
+            plan: Mutex::new(Plan::Always(Fault::None)),
             counts: Mutex::default(),
+            refused: AtomicUsize::new(0),
+            injected: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
         let st = state.clone();
@@ -78,19 +98,37 @@ impl Proxy {
         }
     }
 
-    /// Injects `fault` into every following request.
+    /// Injects `fault` into every following request (and, for `Refuse`, every new connection).
     pub fn set_fault(&self, fault: Fault) {
-        *self.state.fault.lock().unwrap() = fault;
-        self.state.remaining.store(usize::MAX, Ordering::SeqCst);
+        *self.state.plan.lock().unwrap() = Plan::Always(fault);
     }
 
-    /// Injects `fault` into the next `n` requests only, then forwards normally.
+    /// Injects `fault` into the next `n` requests only, then forwards normally. With `Refuse`,
+    /// each refused new connection counts as one of the `n`.
     pub fn fail_next(&self, fault: Fault, n: usize) {
-        *self.state.fault.lock().unwrap() = fault;
-        self.state.remaining.store(n, Ordering::SeqCst);
+        *self.state.plan.lock().unwrap() = Plan::Next(fault, n);
     }
 
-    /// Requests seen for a KMS operation (e.g. "Decrypt"), faulted ones included.
+    /// Injects a fault into every `n`th request from now on (counted over all operations),
+    /// taking the faults of `faults` in turn; forwards the others. Intermittent failures for
+    /// stress tests: a retried request is a later one, so it usually goes through.
+    ///
+    /// # Panics
+    /// When `n` is 0 or `faults` is empty.
+    pub fn fail_every(&self, n: usize, faults: &[Fault]) {
+        assert!(
+            n > 0 && !faults.is_empty(),
+            "fail_every needs n > 0 and faults"
+        );
+        *self.state.plan.lock().unwrap() = Plan::Every {
+            n,
+            faults: faults.to_vec(),
+            seen: 0,
+        };
+    }
+
+    /// Requests seen for a KMS operation (e.g. "Decrypt"), faulted ones included. Connections
+    /// refused on accept carry no readable request: see [`Proxy::refused`].
     pub fn count(&self, operation: &str) -> usize {
         self.state
             .counts
@@ -106,36 +144,72 @@ impl Proxy {
         self.state.counts.lock().unwrap().clone()
     }
 
-    /// Forgets the counts.
+    /// Connections closed on accept by `Fault::Refuse` (each is one failed client attempt).
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(Ordering::SeqCst)
+    }
+
+    /// Faults injected so far, refused connections included.
+    pub fn injected(&self) -> usize {
+        self.state.injected.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the counts (operations, refused connections, injected faults).
     pub fn reset_counts(&self) {
         self.state.counts.lock().unwrap().clear();
+        self.state.refused.store(0, Ordering::SeqCst);
+        self.state.injected.store(0, Ordering::SeqCst);
     }
 }
 
-fn current_fault(st: &State) -> Fault {
-    let f = *st.fault.lock().unwrap();
-    if f == Fault::None {
-        return f;
-    }
-    let prev = st
-        .remaining
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| {
-            if r == 0 {
-                None
-            } else if r == usize::MAX {
-                Some(r)
+/// The fault for the next request, consuming it from the plan.
+fn next_fault(st: &State) -> Fault {
+    let mut plan = st.plan.lock().unwrap();
+    let f = match &mut *plan {
+        Plan::Always(f) => *f,
+        Plan::Next(f, n) => {
+            if *n == 0 {
+                Fault::None
             } else {
-                Some(r - 1)
+                *n -= 1;
+                *f
             }
-        });
-    match prev {
-        Ok(_) => f,
-        Err(_) => Fault::None,
+        }
+        Plan::Every { n, faults, seen } => {
+            *seen += 1;
+            if *seen % *n == 0 {
+                faults[(*seen / *n - 1) % faults.len()]
+            } else {
+                Fault::None
+            }
+        }
+    };
+    if f != Fault::None {
+        st.injected.fetch_add(1, Ordering::SeqCst);
     }
+    f
+}
+
+/// Whether to close a new connection at once (`Refuse` from `set_fault` or `fail_next`).
+fn refuse_connection(st: &State) -> bool {
+    let mut plan = st.plan.lock().unwrap();
+    let refuse = match &mut *plan {
+        Plan::Always(f) => *f == Fault::Refuse,
+        Plan::Next(Fault::Refuse, n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        Plan::Next(..) | Plan::Every { .. } => false,
+    };
+    if refuse {
+        st.refused.fetch_add(1, Ordering::SeqCst);
+        st.injected.fetch_add(1, Ordering::SeqCst);
+    }
+    refuse
 }
 
 fn handle(client: TcpStream, upstream: &str, st: &State) {
-    if *st.fault.lock().unwrap() == Fault::Refuse && current_fault(st) == Fault::Refuse {
+    if refuse_connection(st) {
         let _ = client.shutdown(Shutdown::Both);
         return;
     }
@@ -184,7 +258,7 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
             target.clone()
         };
         *st.counts.lock().unwrap().entry(op.clone()).or_default() += 1;
-        match current_fault(st) {
+        match next_fault(st) {
             Fault::Refuse => {
                 let _ = client_w.shutdown(Shutdown::Both);
                 return;
