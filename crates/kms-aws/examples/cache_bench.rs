@@ -42,16 +42,24 @@ async fn main() {
     let mut blobs = Vec::with_capacity(n);
     for v in &values {
         blobs.push(
-            encrypt_value(backend, v, b"", Some(kms_envelope::value::Mechanism::Envelope))
-                .await
-                .unwrap(),
+            encrypt_value(
+                backend,
+                v,
+                b"",
+                Some(kms_envelope::value::Mechanism::Envelope),
+            )
+            .await
+            .unwrap(),
         );
     }
     let enc = t.elapsed().as_secs_f64();
     let t = Instant::now();
     for (b, v) in blobs.iter().zip(&values) {
         assert_eq!(
-            decrypt_value(&[backend], b, b"", "root").await.unwrap().expose_secret(),
+            decrypt_value(&[backend], b, b"", "root")
+                .await
+                .unwrap()
+                .expose_secret(),
             &v[..]
         );
     }

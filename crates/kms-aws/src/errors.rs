@@ -37,10 +37,14 @@ impl Op {
     }
 }
 
-pub(crate) fn map_sdk_error<E, R>(err: SdkError<E, R>, op: Op, key: &str, place: &str) -> Error
+pub(crate) fn map_sdk_error<E>(
+    err: SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
+    op: Op,
+    key: &str,
+    place: &str,
+) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let key = if key.is_empty() {
         "(key from the ciphertext)"
@@ -77,6 +81,15 @@ where
                 }
                 "NotAuthorized" | "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException" => {
                     Error::PermissionDenied(format!("KMS rejected the credentials ({place}): {code}"))
+                }
+                // An unrecognised answer with a 5xx or 429 status (e.g. a load balancer's HTML
+                // page) is the service being unavailable, after the SDK's retries.
+                _ if service.raw().status().is_server_error() || service.raw().status().as_u16() == 429 => {
+                    Error::Unavailable(format!(
+                        "KMS {} failed after retries ({place}): HTTP {}",
+                        op.name(),
+                        service.raw().status().as_u16()
+                    ))
                 }
                 _ => Error::Backend(format!("KMS {} on {key} failed ({place}): {code}: {msg}", op.name())),
             }

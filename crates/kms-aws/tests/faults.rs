@@ -346,6 +346,14 @@ async fn http_500_internal_error() {
 }
 
 #[tokio::test]
+async fn bad_gateway_html_page() {
+    if !integration_enabled() {
+        return;
+    }
+    run_mode("ap-south-1", Fault::BadGatewayHtml, Expect::Unavailable, |_| {}).await;
+}
+
+#[tokio::test]
 async fn throttling_exception() {
     if !integration_enabled() {
         return;

@@ -24,6 +24,8 @@ pub enum Fault {
     Status500,
     /// Answer HTTP 400 with a ThrottlingException body.
     Throttle,
+    /// Answer HTTP 502 with an HTML page, as a load balancer does: no KMS error code.
+    BadGatewayHtml,
 }
 
 /// Which requests get which fault.
@@ -266,6 +268,12 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
             Fault::Status500 => {
                 let body = br#"{"__type":"KMSInternalException","message":"injected fault"}"#;
                 let _ = write!(client_w, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+                let _ = client_w.write_all(body);
+                continue;
+            }
+            Fault::BadGatewayHtml => {
+                let body = b"<html><body><h1>502 Bad Gateway</h1></body></html>";
+                let _ = write!(client_w, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n", body.len());
                 let _ = client_w.write_all(body);
                 continue;
             }
