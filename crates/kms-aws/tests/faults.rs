@@ -350,7 +350,13 @@ async fn bad_gateway_html_page() {
     if !integration_enabled() {
         return;
     }
-    run_mode("ap-south-1", Fault::BadGatewayHtml, Expect::Unavailable, |_| {}).await;
+    run_mode(
+        "ap-south-1",
+        Fault::BadGatewayHtml,
+        Expect::Unavailable,
+        |_| {},
+    )
+    .await;
 }
 
 #[tokio::test]
