@@ -107,6 +107,20 @@ fn aead_config(stanzas: &[(&str, &str, &str)]) -> String {
         .collect()
 }
 
+/// The independent Python peer: `KMS_INTEROP_PEER`, else `shared/interop/gkw_value.py` beside
+/// an ancestor of this checkout (the workspace layout), else `/work/shared/interop/`.
+fn interop_peer() -> PathBuf {
+    if let Some(p) = std::env::var_os("KMS_INTEROP_PEER") {
+        return PathBuf::from(p);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|a| a.join("shared/interop/gkw_value.py"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("/work/shared/interop/gkw_value.py"))
+}
+
 fn data(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
@@ -591,7 +605,7 @@ fn rewrap_moves_files_to_the_new_root_and_previous_root_still_decrypts() {
 #[test]
 fn interop_with_the_independent_python_peer_aead() {
     use base64::Engine;
-    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/gkw_value.py");
+    let peer = interop_peer();
     assert!(
         peer.exists(),
         "the interop peer is missing at {}",
@@ -892,7 +906,7 @@ fn awskms_settings_from_the_environment() {
 }
 
 fn peer(args: &[&str], input: &[u8]) -> Output {
-    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/gkw_value.py");
+    let peer = interop_peer();
     assert!(
         peer.exists(),
         "the interop peer is missing at {}",
