@@ -244,7 +244,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     println!(
         "{:<44} {:>12.0} {:>10} {:>12}  {:.0}% of (a)",
-        "    value encryption, 1 MiB, envelope, in place",
+        "    value encryption, 1 MiB, in place",
         owned / 1e6,
         "-",
         "-",
