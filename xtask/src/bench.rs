@@ -79,6 +79,39 @@ fn best(
     best.ok_or_else(|| "no runs".into())
 }
 
+/// Row (c): the best of three `kms OP -c CONFIG -q -o TO FROM`, as a ratio to `cp`'s time.
+#[allow(clippy::too_many_arguments)]
+fn kms_row(
+    kms: &Path,
+    op: &str,
+    config: &Path,
+    from: &Path,
+    to: &Path,
+    name: &str,
+    bytes: u64,
+    cp_secs: f64,
+) -> Result<Row, String> {
+    let (secs, rss_kib) = best(3, || {
+        timed(
+            Command::new(kms)
+                .arg(op)
+                .arg("-c")
+                .arg(config)
+                .arg("-q")
+                .arg("-o")
+                .arg(to)
+                .arg(from),
+        )
+    })?;
+    Ok(Row {
+        name: name.into(),
+        bytes,
+        secs,
+        rss_kib,
+        note: format!("{:.2}x cp time", secs / cp_secs),
+    })
+}
+
 fn make_file(path: &Path, mib: u64) -> Result<(), String> {
     if fs::metadata(path)
         .map(|m| m.len() == mib << 20)
@@ -167,44 +200,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let dev = root().join("examples/dev.hcl");
     let enc = dir.join("input.kms");
     let dec = dir.join("output.bin");
-    let (e_secs, e_rss) = best(3, || {
-        timed(
-            Command::new(&kms)
-                .arg("encrypt")
-                .arg("-c")
-                .arg(&dev)
-                .arg("-q")
-                .arg("-o")
-                .arg(&enc)
-                .arg(&input),
-        )
-    })?;
-    rows.push(Row {
-        name: "(c) kms encrypt, aead".into(),
+    rows.push(kms_row(
+        &kms,
+        "encrypt",
+        &dev,
+        &input,
+        &enc,
+        "(c) kms encrypt, aead",
         bytes,
-        secs: e_secs,
-        rss_kib: e_rss,
-        note: format!("{:.2}x cp time", e_secs / cp_secs),
-    });
-    let (d_secs, d_rss) = best(3, || {
-        timed(
-            Command::new(&kms)
-                .arg("decrypt")
-                .arg("-c")
-                .arg(&dev)
-                .arg("-q")
-                .arg("-o")
-                .arg(&dec)
-                .arg(&enc),
-        )
-    })?;
-    rows.push(Row {
-        name: "(c) kms decrypt, aead".into(),
+        cp_secs,
+    )?);
+    rows.push(kms_row(
+        &kms,
+        "decrypt",
+        &dev,
+        &enc,
+        &dec,
+        "(c) kms decrypt, aead",
         bytes,
-        secs: d_secs,
-        rss_kib: d_rss,
-        note: format!("{:.2}x cp time", d_secs / cp_secs),
-    });
+        cp_secs,
+    )?);
     if fs::read(&dec).map_err(|e| e.to_string())? != fs::read(&input).map_err(|e| e.to_string())? {
         return Err("decrypted output differs from the input".into());
     }
@@ -343,44 +358,29 @@ fn aws_rows(
     let enc = dir.join("input.aws.kms");
     let dec = dir.join("output.aws.bin");
     let mut rows = Vec::new();
-    let (e, er) = best(3, || {
-        timed(
-            Command::new(kms)
-                .arg("encrypt")
-                .arg("-c")
-                .arg(&cfg)
-                .arg("-q")
-                .arg("-o")
-                .arg(&enc)
-                .arg(input),
-        )
-    })?;
-    rows.push(Row {
-        name: "(c) kms encrypt, awskms (moto)".into(),
+    rows.push(kms_row(
+        kms,
+        "encrypt",
+        &cfg,
+        input,
+        &enc,
+        "(c) kms encrypt, awskms (moto)",
         bytes,
-        secs: e,
-        rss_kib: er,
-        note: format!("{:.2}x cp time", e / cp_secs),
-    });
-    let (d, dr) = best(3, || {
-        timed(
-            Command::new(kms)
-                .arg("decrypt")
-                .arg("-c")
-                .arg(&cfg)
-                .arg("-q")
-                .arg("-o")
-                .arg(&dec)
-                .arg(&enc),
-        )
-    })?;
-    rows.push(Row {
-        name: "(c) kms decrypt, awskms (moto)".into(),
+        cp_secs,
+    )?);
+    rows.push(kms_row(
+        kms,
+        "decrypt",
+        &cfg,
+        &enc,
+        &dec,
+        "(c) kms decrypt, awskms (moto)",
         bytes,
-        secs: d,
-        rss_kib: dr,
-        note: format!("{:.2}x cp time", d / cp_secs),
-    });
+        cp_secs,
+    )?);
+    if fs::read(&dec).map_err(|e| e.to_string())? != fs::read(input).map_err(|e| e.to_string())? {
+        return Err("awskms: decrypted output differs from the input".into());
+    }
     let _ = fs::remove_file(&dec);
 
     // (d) the AWS Encryption CLI on 256 MiB, same moto key.

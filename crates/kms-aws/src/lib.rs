@@ -82,6 +82,11 @@ impl AwsKms {
         })
     }
 
+    /// The key id KMS reported using (its ARN), else this wrapper's own.
+    fn reported(&self, key_id: Option<String>) -> KeyId {
+        key_id.map_or_else(|| self.key_id.clone(), KeyId::new)
+    }
+
     /// Where the region, endpoint and credentials came from.
     pub fn sources(&self) -> &Sources {
         &self.sources
@@ -159,15 +164,15 @@ impl AwsKms {
             .map_err(|e| {
                 map_sdk_error(e, Op::GenerateDataKey, self.key_id.as_str(), &self.place())
             })?;
-        let plain = SecretBytes::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
+        let plain = out
+            .plaintext
+            .map(|p| SecretBytes::new(p.into_inner()))
+            .ok_or_else(|| Error::Backend("KMS GenerateDataKey returned no plaintext".into()))?;
         let wrapped = out
             .ciphertext_blob
             .map(Blob::into_inner)
-            .unwrap_or_default();
-        let key_id = KeyId::new(
-            out.key_id
-                .unwrap_or_else(|| self.key_id.as_str().to_owned()),
-        );
+            .ok_or_else(|| Error::Backend("KMS GenerateDataKey returned no ciphertext".into()))?;
+        let key_id = self.reported(out.key_id);
         Ok((
             plain,
             Wrapped {
@@ -270,10 +275,7 @@ impl Backend for AwsKms {
             .ciphertext_blob
             .map(Blob::into_inner)
             .ok_or_else(|| Error::Backend("KMS Encrypt returned no ciphertext".into()))?;
-        let key_id = KeyId::new(
-            out.key_id
-                .unwrap_or_else(|| self.key_id.as_str().to_owned()),
-        );
+        let key_id = self.reported(out.key_id);
         Ok(Wrapped { bytes, key_id })
     }
 
@@ -303,9 +305,9 @@ impl Backend for AwsKms {
             .await
             .map_err(|e| map_sdk_error(e, Op::Decrypt, key, &self.place()))?;
         // The plaintext Blob's Vec moves into SecretBytes without a copy.
-        Ok(SecretBytes::new(
-            out.plaintext.map(Blob::into_inner).unwrap_or_default(),
-        ))
+        out.plaintext
+            .map(|p| SecretBytes::new(p.into_inner()))
+            .ok_or_else(|| Error::Backend("KMS Decrypt returned no plaintext".into()))
     }
 
     /// KMS ReEncrypt to the current key, with the same context on both sides: the secret never
@@ -340,10 +342,7 @@ impl Backend for AwsKms {
             .ciphertext_blob
             .map(Blob::into_inner)
             .ok_or_else(|| Error::Backend("KMS ReEncrypt returned no ciphertext".into()))?;
-        let key_id = KeyId::new(
-            out.key_id
-                .unwrap_or_else(|| self.key_id.as_str().to_owned()),
-        );
+        let key_id = self.reported(out.key_id);
         Ok(Some(Wrapped { bytes, key_id }))
     }
 }

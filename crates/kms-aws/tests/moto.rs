@@ -19,6 +19,12 @@ fn opts(endpoint: &str, key: &str) -> AwsKmsOptions {
     o
 }
 
+/// `w` unwraps with `kms` (under [`ctx`]) to `want`.
+async fn assert_opens(kms: &AwsKms, w: &kms_core::Wrapped, want: &[u8]) {
+    let got = kms.unwrap(&w.bytes, &w.key_id, &ctx()).await.unwrap();
+    assert_eq!(got.expose_secret(), want);
+}
+
 fn ctx() -> WrapContext {
     WrapContext::pairs([("kms_purpose", "root"), ("kms_file_id", "f1")])
 }
@@ -70,20 +76,8 @@ async fn alias_round_trip_retarget_and_rotation() {
         .unwrap();
     let new = kms2.wrap(b"new secret", &ctx()).await.unwrap();
     assert_eq!(new.key_id.as_str(), k2, "new data records the new key ARN");
-    assert_eq!(
-        kms2.unwrap(&old.bytes, &old.key_id, &ctx())
-            .await
-            .unwrap()
-            .expose_secret(),
-        b"0123456789abcdef0123456789abcdef"
-    );
-    assert_eq!(
-        kms2.unwrap(&new.bytes, &new.key_id, &ctx())
-            .await
-            .unwrap()
-            .expose_secret(),
-        b"new secret"
-    );
+    assert_opens(&kms2, &old, b"0123456789abcdef0123456789abcdef").await;
+    assert_opens(&kms2, &new, b"new secret").await;
 
     // RotateKeyOnDemand: both old and new data open.
     moto.client()
@@ -94,20 +88,8 @@ async fn alias_round_trip_retarget_and_rotation() {
         .await
         .unwrap();
     let after = kms2.wrap(b"after rotation", &ctx()).await.unwrap();
-    assert_eq!(
-        kms2.unwrap(&new.bytes, &new.key_id, &ctx())
-            .await
-            .unwrap()
-            .expose_secret(),
-        b"new secret"
-    );
-    assert_eq!(
-        kms2.unwrap(&after.bytes, &after.key_id, &ctx())
-            .await
-            .unwrap()
-            .expose_secret(),
-        b"after rotation"
-    );
+    assert_opens(&kms2, &new, b"new secret").await;
+    assert_opens(&kms2, &after, b"after rotation").await;
 }
 
 #[tokio::test]

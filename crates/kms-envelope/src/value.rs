@@ -76,24 +76,10 @@ pub async fn encrypt_value(
             })
         }
         Mechanism::Envelope => {
-            let data_key = Key256::generate()?;
-            let iv: [u8; NONCE_LEN] = kms_core::random_array()?;
-            let ciphertext =
-                kms_core::cipher::seal(&Aes256Gcm::new(&data_key), &iv, aad, plaintext)?;
-            let wrapped = backend
-                .wrap(data_key.expose_secret(), &WrapContext::None)
-                .await?;
-            Ok(BlobInfo {
-                ciphertext,
-                iv: iv.to_vec(),
-                key_info: Some(KeyInfo {
-                    mechanism: awskms_mechanism::ENVELOPE_AES_GCM,
-                    key_id: wrapped.key_id.as_str().to_owned(),
-                    wrapped_key: wrapped.bytes,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
+            // One copy, sized for the tag, then the in-place path.
+            let mut owned = Vec::with_capacity(plaintext.len() + TAG_LEN);
+            owned.extend_from_slice(plaintext);
+            encrypt_value_owned(backend, owned, aad).await
         }
     }
 }

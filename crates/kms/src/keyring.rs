@@ -92,7 +92,7 @@ impl Keyring {
     }
 
     /// The wrappers that encrypt new data for `purpose`, followed by those of each of `also`
-    /// (multi-key wrapping: any one of them can open the data).
+    /// (multi-key wrapping: any one of them can open the data), each key once.
     ///
     /// # Errors
     /// As [`Keyring::encrypt_wrappers`], for `purpose` and for each of `also`.
@@ -103,11 +103,13 @@ impl Keyring {
     ) -> Result<Vec<&dyn Backend>> {
         let mut out = self.encrypt_wrappers(purpose)?;
         for &p in also {
-            if p == purpose {
-                continue;
-            }
             for w in self.encrypt_wrappers(p)? {
-                if !out.iter().any(|o| std::ptr::addr_eq(*o, w)) {
+                // A key already listed (a repeated purpose, or one stanza serving several
+                // purposes) would only add a second entry for the same key.
+                if !out
+                    .iter()
+                    .any(|o| o.kind() == w.kind() && o.key_id() == w.key_id())
+                {
                     out.push(w);
                 }
             }

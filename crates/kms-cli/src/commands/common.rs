@@ -10,6 +10,8 @@ use kms::envelope::stream::Header;
 use kms::keyring::Keyring;
 use kms::Purpose;
 
+use zeroize::Zeroizing;
+
 use crate::cli::ConfigArg;
 use crate::failure::{CliResult, Failure};
 
@@ -18,75 +20,58 @@ use crate::failure::{CliResult, Failure};
 /// config-purpose stanza of the config file itself.
 pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
     let name = arg.config.display().to_string();
+    let format = kms::config::Format::of(&arg.config);
+    let text = std::fs::read_to_string(&arg.config)
+        .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
+    let parse = |text: &str| {
+        kms::config::parse_str(text, &name, format, &load_options())
+            .map_err(|e| Failure::usage(e.to_string()))
+    };
+    let markers = kms::config::find_markers(&text, "decrypt");
     let kms_config = match &arg.config_kms {
         Some(kms_file) => load_file(kms_file)?,
+        None if markers.is_empty() => return parse(&text),
         None => {
-            let text = std::fs::read_to_string(&arg.config)
-                .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
-            let markers = kms::config::find_markers(&text, "decrypt");
-            if markers.is_empty() {
-                return load_file(&arg.config);
-            }
             // The file's own config-purpose stanza decrypts its other values. To read that
             // stanza, each marker stands in as a well-formed dummy (a base64 32-byte key), so
             // stanzas whose values are still encrypted parse; they are never used.
             let dummy = vec![DUMMY_VALUE.to_owned(); markers.len()];
-            let masked = kms::config::replace_markers(&text, &markers, &dummy);
-            kms::config::parse_str(&masked, &name, format_of(&arg.config), &load_options())
-                .map_err(|e| {
-                    Failure::usage(format!(
-                        "{e} (while reading the config-purpose stanza that decrypts its {{{{decrypt(..)}}}} values; or give --config-kms)"
-                    ))
-                })?
+            parse(&kms::config::replace_markers(&text, &markers, &dummy)).map_err(|mut f| {
+                f.message.push_str(" (while reading the config-purpose stanza that decrypts its {{decrypt(..)}} values; or give --config-kms)");
+                f
+            })?
         }
     };
     let keyring = build_keyring(&kms_config, &[]).await?;
     let wrapper = single_config_wrapper(&kms_config, &keyring)?;
-    let text = std::fs::read_to_string(&arg.config)
-        .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
-    let markers = kms::config::find_markers(&text, "decrypt");
-    let mut values = Vec::with_capacity(markers.len());
+    // Decrypted values, and the text they go into, are wiped when dropped.
+    let mut values = Zeroizing::new(Vec::with_capacity(markers.len()));
     for m in &markers {
-        let blob = decode_value_text(m.value).ok_or_else(|| {
-            Failure::usage(format!(
-                "{name}: a {{{{decrypt(..)}}}} value at byte {} is not a base64url BlobInfo",
-                m.range.start
-            ))
-        })?;
+        let at = format!(
+            "{name}: the {{{{decrypt(..)}}}} value at byte {}",
+            m.range.start
+        );
+        let blob = decode_value_text(m.value)
+            .ok_or_else(|| Failure::usage(format!("{at} is not a base64url BlobInfo")))?;
         let plain = kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", "config")
             .await
             .map_err(|e| {
                 Failure::usage(format!(
-                    "{name}: cannot decrypt the value at byte {} with --config-kms: {e}",
-                    m.range.start
+                    "{at} does not decrypt with the config-purpose stanza of {}: {e}",
+                    kms_config.source
                 ))
             })?;
-        let s = String::from_utf8(plain.expose_secret().to_vec()).map_err(|_| {
-            Failure::usage(format!(
-                "{name}: the value at byte {} is not UTF-8",
-                m.range.start
-            ))
-        })?;
-        values.push(s);
+        let s = std::str::from_utf8(plain.expose_secret())
+            .map_err(|_| Failure::usage(format!("{at} is not UTF-8 text")))?;
+        values.push(s.to_owned());
     }
-    let text = kms::config::replace_markers(&text, &markers, &values);
-    kms::config::parse_str(&text, &name, format_of(&arg.config), &load_options())
-        .map_err(|e| Failure::usage(e.to_string()))
+    parse(&Zeroizing::new(kms::config::replace_markers(
+        &text, &markers, &values,
+    )))
 }
 
 /// Stands in for an encrypted value while the config-purpose stanza is found.
 const DUMMY_VALUE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-
-fn format_of(path: &Path) -> kms::config::Format {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        kms::config::Format::Json
-    } else {
-        kms::config::Format::Hcl
-    }
-}
 
 pub(crate) fn load_options() -> LoadOptions {
     LoadOptions {
@@ -103,6 +88,18 @@ pub(crate) async fn build_keyring(config: &KmsConfig, encrypt: &[Purpose]) -> Cl
     Keyring::build(config, encrypt)
         .await
         .map_err(|e| Failure::from_error("", e))
+}
+
+/// The keyring for encrypting under `purpose` and each of `also`: their wrappers are
+/// connected (and checked) now, the rest only when needed.
+pub(crate) async fn build_encrypt_keyring(
+    config: &KmsConfig,
+    purpose: Purpose,
+    also: &[Purpose],
+) -> CliResult<Keyring> {
+    let mut eager = vec![purpose];
+    eager.extend(also);
+    build_keyring(config, &eager).await
 }
 
 /// The one config-purpose wrapper; anything else is a clear error.

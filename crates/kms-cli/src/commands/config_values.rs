@@ -8,6 +8,8 @@ use kms::Purpose;
 use prost::Message;
 
 use super::common::{build_keyring, decode_value_text, load_file, single_config_wrapper};
+use zeroize::Zeroizing;
+
 use crate::cli::ConfigValueArgs;
 use crate::failure::{CliResult, Failure};
 use crate::io::Output;
@@ -33,8 +35,11 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
     .await?;
     let wrapper = single_config_wrapper(&config, &keyring)?;
     let name = a.file.display().to_string();
-    let text = std::fs::read_to_string(&a.file)
-        .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?;
+    // On encrypt the file holds plain values: wiped when dropped.
+    let text = Zeroizing::new(
+        std::fs::read_to_string(&a.file)
+            .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?,
+    );
     let markers = kms::config::find_markers(&text, func);
     if func == "encrypt" {
         let misses = near_misses(&text, &markers);
@@ -46,7 +51,8 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
             )));
         }
     }
-    let mut replacements = Vec::with_capacity(markers.len());
+    // Plain values (the input's on encrypt, decrypted ones on decrypt) are wiped when dropped.
+    let mut replacements = Zeroizing::new(Vec::with_capacity(markers.len()));
     for m in &markers {
         let line = text[..m.range.start].matches('\n').count() + 1;
         let place = format!("{name}:{line}");
@@ -69,18 +75,18 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
             let plain = decrypt_value(&[wrapper], &blob, b"", Purpose::Config.as_str())
                 .await
                 .map_err(|e| Failure::from_error(&place, e))?;
-            let value = String::from_utf8(plain.expose_secret().to_vec()).map_err(|_| {
+            let value = std::str::from_utf8(plain.expose_secret()).map_err(|_| {
                 Failure::op(format!("{place}: the decrypted value is not UTF-8 text"))
             })?;
             if a.strip {
-                value
+                value.to_owned()
             } else {
                 format!("{{{{encrypt({value})}}}}")
             }
         };
         replacements.push(replacement);
     }
-    let result = kms::config::replace_markers(&text, &markers, &replacements);
+    let result = Zeroizing::new(kms::config::replace_markers(&text, &markers, &replacements));
     let target = if a.overwrite {
         Some(a.file.as_path())
     } else {

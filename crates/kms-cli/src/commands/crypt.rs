@@ -6,16 +6,16 @@ use kms::envelope::stream::{open_header, seal_header, DEFAULT_SEGMENT_SIZE};
 use kms::envelope::value::decrypt_value;
 use kms::Purpose;
 
-use super::common::{build_keyring, load_config, read_ciphertext, Ciphertext};
+use super::common::{
+    build_encrypt_keyring, build_keyring, load_config, read_ciphertext, Ciphertext,
+};
 use crate::cli::{DecryptArgs, EncryptArgs};
 use crate::failure::{CliResult, Failure};
 use crate::io::{open_input, progress, Output};
 
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
-    let mut eager = vec![a.purpose];
-    eager.extend(&a.also);
-    let keyring = build_keyring(&config, &eager).await?;
+    let keyring = build_encrypt_keyring(&config, a.purpose, &a.also).await?;
     let wrappers = keyring
         .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;

@@ -18,8 +18,9 @@ use kms::envelope::stream::{entry_for, unwrap_data_key, Header, MAGIC};
 use kms::envelope::value::{decrypt_value, encrypt_value};
 use kms::{Backend, Error};
 use prost::Message;
+use tokio::sync::OnceCell;
 
-use super::common::{build_keyring, decode_value_text, load_config};
+use super::common::{build_encrypt_keyring, decode_value_text, load_config};
 use crate::cli::RewrapArgs;
 use crate::failure::{CliResult, Failure};
 use crate::io::{sync_dir, temp_beside, TEMP_MARKER};
@@ -32,9 +33,7 @@ enum Outcome {
 
 pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
-    let mut eager = vec![a.purpose];
-    eager.extend(&a.also);
-    let keyring = build_keyring(&config, &eager).await?;
+    let keyring = build_encrypt_keyring(&config, a.purpose, &a.also).await?;
     let targets = keyring
         .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;
@@ -162,12 +161,14 @@ async fn rewrap_file(
     rewrap_blob(path, blob, text, perms, targets, sources).await
 }
 
-/// Wraps `data_key_source` under `target`: ReEncrypt when the target can re-wrap the
-/// recorded entry itself, else unwrap-and-wrap via `unwrap`.
+/// Wraps the data key under `target`: ReEncrypt when the target can re-wrap a recorded entry
+/// itself, else the data key (unwrapped by `unwrap` once per file, kept in `data_key` for the
+/// other targets) is wrapped.
 async fn rewrap_one<F, Fut>(
     target: &dyn Backend,
     recorded: &[(String, KeyId, Vec<u8>)],
     ctx: &WrapContext,
+    data_key: &OnceCell<kms::core::SecretBytes>,
     unwrap: F,
 ) -> kms::Result<Wrapped>
 where
@@ -181,7 +182,7 @@ where
             }
         }
     }
-    let dk = unwrap().await?;
+    let dk = data_key.get_or_try_init(unwrap).await?;
     target.wrap(dk.expose_secret(), ctx).await
 }
 
@@ -217,14 +218,13 @@ async fn rewrap_stream(
             )
         })
         .collect();
-    let mut all: Vec<&dyn Backend> = sources.to_vec();
-    all.extend(targets.iter().copied());
     let mut entries = Vec::new();
+    let data_key = OnceCell::new();
     for t in targets {
         let h = &header;
-        let all = &all;
-        let w = rewrap_one(*t, &recorded, &ctx, || async move {
-            unwrap_data_key(h, all).await
+        // `sources` holds every configured wrapper, the targets among them.
+        let w = rewrap_one(*t, &recorded, &ctx, &data_key, || async move {
+            unwrap_data_key(h, sources).await
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -264,26 +264,32 @@ async fn rewrap_blob(
             blob.wrapped_key().to_vec(),
         )];
         let b = &blob;
-        let w = rewrap_one(target, &recorded, &WrapContext::None, || async move {
-            let id = KeyId::new(b.key_id());
-            let mut last = Error::NoMatchingWrapper {
-                purpose: "root".into(),
-                key_ids: vec![b.key_id().to_owned()],
-            };
-            for s in kms::envelope::select::candidates(
-                sources,
-                &kms::envelope::select::Recorded {
-                    kind: None,
-                    key_id: id.clone(),
-                },
-            ) {
-                match s.unwrap(b.wrapped_key(), &id, &WrapContext::None).await {
-                    Ok(dk) => return Ok(dk),
-                    Err(e) => last = e,
+        let w = rewrap_one(
+            target,
+            &recorded,
+            &WrapContext::None,
+            &OnceCell::new(),
+            || async move {
+                let id = KeyId::new(b.key_id());
+                let mut last = Error::NoMatchingWrapper {
+                    purpose: "root".into(),
+                    key_ids: vec![b.key_id().to_owned()],
+                };
+                for s in kms::envelope::select::candidates(
+                    sources,
+                    &kms::envelope::select::Recorded {
+                        kind: None,
+                        key_id: id.clone(),
+                    },
+                ) {
+                    match s.unwrap(b.wrapped_key(), &id, &WrapContext::None).await {
+                        Ok(dk) => return Ok(dk),
+                        Err(e) => last = e,
+                    }
                 }
-            }
-            Err(last)
-        })
+                Err(last)
+            },
+        )
         .await
         .map_err(|e| e.to_string())?;
         if let Some(ki) = blob.key_info.as_mut() {
