@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
 use kms_core::{
-    Backend, Error, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped,
+    Backend, BackendKind, Error, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext,
+    Wrapped,
 };
 
 /// The backend type name, as in `kms "aead" {...}`.
-pub const KIND: &str = "aead";
+pub const KIND: BackendKind = BackendKind::from_static("aead");
 
 /// A static AES-256-GCM key with its configured `key_id`.
 pub struct AeadBackend {
@@ -37,7 +38,7 @@ impl AeadBackend {
 
 #[async_trait]
 impl Backend for AeadBackend {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> BackendKind {
         KIND
     }
 

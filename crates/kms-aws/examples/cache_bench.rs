@@ -56,7 +56,7 @@ async fn main() {
     let t = Instant::now();
     for (b, v) in blobs.iter().zip(&values) {
         assert_eq!(
-            decrypt_value(&[backend], b, b"", "root")
+            decrypt_value(&[backend], b, b"", kms_core::Purpose::Root)
                 .await
                 .unwrap()
                 .expose_secret(),
@@ -87,7 +87,7 @@ async fn main() {
     for (b, v) in blobs.iter().zip(&values) {
         assert_eq!(
             dcache
-                .decrypt_value(&[backend], b, b"", "root")
+                .decrypt_value(&[backend], b, b"", kms_core::Purpose::Root)
                 .await
                 .unwrap()
                 .expose_secret(),

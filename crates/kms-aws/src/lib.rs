@@ -17,7 +17,7 @@ pub use options::{AwsKmsOptions, Sources, DEFAULT_REGION};
 use errors::{map_sdk_error, Op};
 
 /// The backend type name, as in `kms "awskms" {...}`.
-pub const KIND: &str = "awskms";
+pub const KIND: kms_core::BackendKind = kms_core::BackendKind::from_static("awskms");
 
 /// The most plaintext KMS Encrypt takes.
 pub const MAX_SECRET: usize = 4096;
@@ -207,7 +207,7 @@ fn apply_context<R>(mut req: R, context: &WrapContext, f: impl Fn(R, String, Str
 
 #[async_trait]
 impl Backend for AwsKms {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> kms_core::BackendKind {
         KIND
     }
 

@@ -214,7 +214,7 @@ async fn check_fault_mode(fx: &Fixture, kms: &AwsKms, fault: Fault, expect: Expe
                 encrypt_value(kms, PLAINTEXT, AAD, Some(Mechanism::Envelope)),
                 encrypt_value(kms, PLAINTEXT, AAD, Some(Mechanism::Direct)),
                 seal_stream(kms, PLAINTEXT, AAD),
-                decrypt_value(&wrappers, &blob, AAD, "root"),
+                decrypt_value(&wrappers, &blob, AAD, kms_core::Purpose::Root),
                 open_stream(kms, &sealed, AAD),
             )
         })
@@ -252,9 +252,12 @@ async fn check_fault_mode(fx: &Fixture, kms: &AwsKms, fault: Fault, expect: Expe
 
         proxy.reset_counts();
         proxy.fail_next(fault, n);
-        let plain = bounded("decrypt_value", decrypt_value(&[kms], &blob2, AAD, "root"))
-            .await
-            .unwrap_or_else(|e| panic!("{what}: decrypt_value was not retried to success: {e}"));
+        let plain = bounded(
+            "decrypt_value",
+            decrypt_value(&[kms], &blob2, AAD, kms_core::Purpose::Root),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{what}: decrypt_value was not retried to success: {e}"));
         assert_eq!(plain.expose_secret(), PLAINTEXT, "{what}");
         assert_eq!(fx.attempts("Decrypt"), n + 1, "{what}: Decrypt");
 
@@ -275,9 +278,12 @@ async fn check_fault_mode(fx: &Fixture, kms: &AwsKms, fault: Fault, expect: Expe
 
         // Data written before the fault opens as well, and nothing is left pending.
         proxy.set_fault(Fault::None);
-        let plain = bounded("decrypt_value", decrypt_value(&[kms], &blob, AAD, "root"))
-            .await
-            .unwrap();
+        let plain = bounded(
+            "decrypt_value",
+            decrypt_value(&[kms], &blob, AAD, kms_core::Purpose::Root),
+        )
+        .await
+        .unwrap();
         assert_eq!(plain.expose_secret(), PLAINTEXT, "{what}");
     }
 }
@@ -419,7 +425,7 @@ async fn one_round(kms: &AwsKms, phase: usize, task: usize, iter: usize) -> Outc
             }
         }
     };
-    match decrypt_value(&[kms], &blob, &aad, "root").await {
+    match decrypt_value(&[kms], &blob, &aad, kms_core::Purpose::Root).await {
         Ok(p) if p.expose_secret() == plaintext.as_slice() => {}
         Ok(p) => {
             return Outcome::Wrong {
@@ -558,7 +564,9 @@ async fn cross_check(kms: &Arc<AwsKms>, outcomes: Vec<Outcome>, phase: &str) {
         handles.push(tokio::spawn(async move {
             for i in (chunk..oks.len()).step_by(TASKS) {
                 let (plaintext, aad, blob, sealed) = &oks[i];
-                let p = decrypt_value(&[&*kms], blob, aad, "root").await.unwrap();
+                let p = decrypt_value(&[&*kms], blob, aad, kms_core::Purpose::Root)
+                    .await
+                    .unwrap();
                 assert_eq!(p.expose_secret(), plaintext.as_slice(), "value {i}");
                 assert_eq!(
                     &open_stream(&*kms, sealed, aad).await.unwrap(),
@@ -570,7 +578,7 @@ async fn cross_check(kms: &Arc<AwsKms>, outcomes: Vec<Outcome>, phase: &str) {
                 if other != aad {
                     assert!(
                         matches!(
-                            decrypt_value(&[&*kms], blob, other, "root").await,
+                            decrypt_value(&[&*kms], blob, other, kms_core::Purpose::Root).await,
                             Err(Error::DecryptFailed)
                         ),
                         "value {i} opened under another AAD"

@@ -3,7 +3,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use crate::{Result, SecretBytes};
+use crate::{BackendKind, Result, SecretBytes};
 
 /// An opaque key identifier: an aead `key_id`, a KMS key ARN, an alias. May be empty
 /// (Boundary writes aead values with an empty key id). The backend is the judge of its shape.
@@ -34,6 +34,18 @@ impl fmt::Display for KeyId {
         } else {
             f.write_str(&self.0)
         }
+    }
+}
+
+impl PartialEq<str> for KeyId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for KeyId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 
@@ -139,8 +151,8 @@ pub struct Wrapped {
 /// Implementations are `Send + Sync` and meant to be shared behind an `Arc`.
 #[async_trait]
 pub trait Backend: Send + Sync + fmt::Debug {
-    /// The backend type, as written in a `kms "TYPE"` stanza: `"aead"`, `"awskms"`.
-    fn kind(&self) -> &'static str;
+    /// The backend type, as written in a `kms "TYPE"` stanza: `aead`, `awskms`.
+    fn kind(&self) -> BackendKind;
 
     /// The key that `wrap` uses now.
     fn key_id(&self) -> &KeyId;

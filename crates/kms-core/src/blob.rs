@@ -2,9 +2,10 @@
 
 use std::fmt;
 
+use base64::Engine;
 use prost::Message;
 
-use crate::{Error, Result};
+use crate::{Error, KeyId, Result};
 
 /// An encrypted value, as go-kms-wrapping v2 writes it (`wrapping.BlobInfo`).
 ///
@@ -111,6 +112,49 @@ impl BlobInfo {
             ));
         }
         Ok(blob)
+    }
+
+    /// The protobuf encoding, as go-kms-wrapping stores a value.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode_to_vec()
+    }
+
+    /// Decodes a stored value; the same checks as [`BlobInfo::decode_strict`].
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] naming what is wrong.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        BlobInfo::decode_strict(bytes)
+    }
+
+    /// The text form Boundary puts in `{{decrypt(..)}}` markers: base64url, no padding.
+    pub fn to_text(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.to_bytes())
+    }
+
+    /// Decodes the text form: base64url without padding (Boundary's), with padding, or
+    /// standard base64; surrounding white space is ignored.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] when the text is not base64 of a BlobInfo.
+    pub fn from_text(text: &str) -> Result<Self> {
+        let t = text.trim();
+        let engines = [
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE,
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+        ];
+        let bytes = engines
+            .iter()
+            .find_map(|e| e.decode(t).ok())
+            .ok_or_else(|| Error::Malformed("not base64 text of a BlobInfo".into()))?;
+        BlobInfo::decode_strict(&bytes)
+    }
+
+    /// The recorded key id, typed.
+    pub fn recorded_key_id(&self) -> KeyId {
+        KeyId::new(self.key_id())
     }
 
     /// The recorded key id, empty when `key_info` is absent.

@@ -5,7 +5,8 @@
 //! - [`Backend`]: the object-safe async trait through which a backend protects small secrets
 //!   (data keys, or short values) with its root key;
 //! - [`BlobInfo`] and [`KeyInfo`]: go-kms-wrapping v2 values, protobuf wire-compatible;
-//! - [`Purpose`]: the purposes a Boundary `kms` stanza can name;
+//! - [`Purpose`], [`KeyId`] and [`BackendKind`]: what a stanza and recorded data name;
+//! - [`stanza`]: what a backend declares about its stanza ([`BackendFactory`]), for the registry;
 //! - [`Error`]: semantic errors, with one opaque variant for a failed decryption;
 //! - [`SecretBytes`] and [`Key256`]: zeroizing secret types;
 //! - [`cipher`]: the one AES-256-GCM seam, with aws-lc-rs or RustCrypto behind it;
@@ -31,16 +32,20 @@ mod backend;
 mod blob;
 pub mod cipher;
 mod error;
+mod kind;
 mod purpose;
 mod secret;
+pub mod stanza;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use backend::{Backend, KeyId, SecretLimits, WrapContext, Wrapped};
 pub use blob::{awskms_mechanism, BlobInfo, KeyInfo};
-pub use error::{Error, Result};
+pub use error::{Error, Result, ResultExt};
+pub use kind::BackendKind;
 pub use purpose::{ParsePurposeError, Purpose};
-pub use secret::{Key256, SecretBytes};
+pub use secret::{Key256, SecretBytes, SecretString};
+pub use stanza::BackendFactory;
 
 /// Fills `buf` from the operating system's random number generator.
 ///

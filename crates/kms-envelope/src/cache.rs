@@ -214,7 +214,7 @@ impl DecryptCache {
         wrappers: &[&dyn Backend],
         blob: &BlobInfo,
         aad: &[u8],
-        purpose: &str,
+        purpose: kms_core::Purpose,
     ) -> Result<SecretBytes> {
         if !blob.is_envelope() {
             return crate::value::decrypt_value(wrappers, blob, aad, purpose).await;

@@ -13,7 +13,7 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let backend = AeadBackend::new(Key256::generate().unwrap(), "global_root");
 //! let blob = encrypt_value(&backend, b"db password", b"aad", None).await.unwrap();
-//! let plain = decrypt_value(&[&backend], &blob, b"aad", "root").await.unwrap();
+//! let plain = decrypt_value(&[&backend], &blob, b"aad", kms_core::Purpose::Root).await.unwrap();
 //! assert_eq!(plain.expose_secret(), b"db password");
 //! # });
 //! ```

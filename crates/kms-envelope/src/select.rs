@@ -1,13 +1,13 @@
 //! Choosing the wrapper that opens recorded data ("Choosing the wrapper" in ARCHITECTURE.md).
 
-use kms_core::{Backend, Error, KeyId, Result};
+use kms_core::{Backend, BackendKind, Error, KeyId, Purpose, Result};
 
 /// A key that data records: the backend kind when the format names it (the stream format
 /// does, a bare BlobInfo does not) and the key id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recorded {
     /// The backend kind, when recorded.
-    pub kind: Option<String>,
+    pub kind: Option<BackendKind>,
     /// The recorded key id.
     pub key_id: KeyId,
 }
@@ -16,7 +16,7 @@ pub struct Recorded {
 /// the others that [`Backend::may_unwrap`] it, in configuration order. A recorded kind must
 /// match the wrapper's.
 pub fn candidates<'a>(wrappers: &[&'a dyn Backend], recorded: &Recorded) -> Vec<&'a dyn Backend> {
-    let kind_ok = |w: &&&'a dyn Backend| recorded.kind.as_deref().is_none_or(|k| k == w.kind());
+    let kind_ok = |w: &&&'a dyn Backend| recorded.kind.as_ref().is_none_or(|k| *k == w.kind());
     let exact = wrappers
         .iter()
         .filter(kind_ok)
@@ -59,7 +59,7 @@ pub fn plan<'a>(
 pub async fn try_candidates<'a, T, F, Fut>(
     wrappers: &[&'a dyn Backend],
     recorded: &[Recorded],
-    purpose: &str,
+    purpose: Purpose,
     mut attempt: F,
 ) -> Result<T>
 where
@@ -69,18 +69,15 @@ where
     let plan = plan(wrappers, recorded);
     if plan.is_empty() {
         return Err(Error::NoMatchingWrapper {
-            purpose: purpose.to_owned(),
-            key_ids: recorded
-                .iter()
-                .map(|r| r.key_id.as_str().to_owned())
-                .collect(),
+            purpose,
+            key_ids: recorded.iter().map(|r| r.key_id.clone()).collect(),
         });
     }
     let mut last_err = None;
     for (index, w) in plan {
         match attempt(w, index).await {
             Ok(v) => return Ok(v),
-            Err(Error::DecryptFailed) => {}
+            Err(e) if e.is_decrypt_failed() => {}
             Err(e) => last_err = Some(e),
         }
     }

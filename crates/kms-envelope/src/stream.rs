@@ -15,7 +15,7 @@ use std::io::{self, BufRead, Read, Write};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
-use kms_core::{Backend, Error, Key256, KeyId, Purpose, Result, WrapContext};
+use kms_core::{Backend, BackendKind, Error, Key256, KeyId, Purpose, Result, WrapContext};
 use rayon::prelude::*;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -56,9 +56,9 @@ pub const CONTEXT_FILE_ID: &str = "kms_file_id";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WrappedKeyEntry {
     /// The backend kind, e.g. `awskms`.
-    pub kind: String,
+    pub kind: BackendKind,
     /// The key id the backend reported.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// The wrapped data key.
     pub wrapped: Vec<u8>,
 }
@@ -144,7 +144,7 @@ impl<'a> Cursor<'a> {
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.bytes.len())
-            .ok_or_else(|| malformed(&format!("truncated in {what}")))?;
+            .ok_or_else(|| Error::Truncated(format!("stream header: truncated in {what}")))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -174,10 +174,10 @@ impl Header {
         let mut out = self.mac_prefix();
         out.push(self.entries.len() as u8);
         for e in &self.entries {
-            out.push(e.kind.len() as u8);
-            out.extend_from_slice(e.kind.as_bytes());
-            out.extend_from_slice(&(e.key_id.len() as u16).to_be_bytes());
-            out.extend_from_slice(e.key_id.as_bytes());
+            out.push(e.kind.as_str().len() as u8);
+            out.extend_from_slice(e.kind.as_str().as_bytes());
+            out.extend_from_slice(&(e.key_id.as_str().len() as u16).to_be_bytes());
+            out.extend_from_slice(e.key_id.as_str().as_bytes());
             out.extend_from_slice(&(e.wrapped.len() as u16).to_be_bytes());
             out.extend_from_slice(&e.wrapped);
         }
@@ -296,8 +296,8 @@ impl Header {
             }
             let wrapped = c.take(wlen, &what)?.to_vec();
             entries.push(WrappedKeyEntry {
-                kind: kind.to_owned(),
-                key_id: key_id.to_owned(),
+                kind: BackendKind::new(kind),
+                key_id: KeyId::new(key_id),
                 wrapped,
             });
         }
@@ -338,10 +338,10 @@ impl Header {
                     buf.truncate(len);
                     return Ok((h, buf));
                 }
-                Err(Error::Malformed(m)) if m.contains("truncated") => {
+                Err(Error::Truncated(m)) => {
                     reader.consume(n_avail);
                     if n_avail == 0 {
-                        return Err(Error::Malformed(if buf.is_empty() {
+                        return Err(Error::Truncated(if buf.is_empty() {
                             "empty input".into()
                         } else {
                             format!("{m} (input ended after {} bytes)", buf.len())
@@ -376,14 +376,14 @@ impl Header {
             .iter()
             .map(|e| Recorded {
                 kind: Some(e.kind.clone()),
-                key_id: KeyId::new(e.key_id.clone()),
+                key_id: e.key_id.clone(),
             })
             .collect()
     }
 }
 
 fn io_err(e: io::Error) -> Error {
-    Error::Internal(format!("I/O error: {e}"))
+    Error::io("reading the stream header", e)
 }
 
 /// Reads until `buf` grew by `n` bytes or the input ended; returns how many were added.
@@ -462,11 +462,11 @@ pub async fn seal_header(
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when the kind, key id or wrapped bytes do not fit.
-pub fn entry_for(kind: &str, wrapped: kms_core::Wrapped) -> Result<WrappedKeyEntry> {
-    let key_id = wrapped.key_id.as_str().to_owned();
-    if kind.is_empty()
-        || kind.len() > MAX_KIND_LEN
-        || key_id.len() > MAX_KEY_ID_LEN
+pub fn entry_for(kind: BackendKind, wrapped: kms_core::Wrapped) -> Result<WrappedKeyEntry> {
+    let key_id = wrapped.key_id;
+    if kind.as_str().is_empty()
+        || kind.as_str().len() > MAX_KIND_LEN
+        || key_id.as_str().len() > MAX_KEY_ID_LEN
         || wrapped.bytes.is_empty()
         || wrapped.bytes.len() > MAX_WRAPPED_LEN
     {
@@ -475,7 +475,7 @@ pub fn entry_for(kind: &str, wrapped: kms_core::Wrapped) -> Result<WrappedKeyEnt
         )));
     }
     Ok(WrappedKeyEntry {
-        kind: kind.to_owned(),
+        kind,
         key_id,
         wrapped: wrapped.bytes,
     })
@@ -527,7 +527,7 @@ pub async fn unwrap_data_key(
 ) -> Result<kms_core::SecretBytes> {
     let ctx = header.wrap_context();
     let recorded = header.recorded();
-    select::try_candidates(wrappers, &recorded, header.purpose.as_str(), |w, i| {
+    select::try_candidates(wrappers, &recorded, header.purpose, |w, i| {
         let ctx = &ctx;
         let recorded = &recorded;
         async move {
@@ -580,8 +580,7 @@ impl StreamKey {
         loop {
             // Fill a batch, plus one byte of lookahead to know whether it holds the last segment.
             let want = BATCH_SEGMENTS * seg + 1 - inbuf.len();
-            read_up_to(input, &mut inbuf, want)
-                .map_err(|e| Error::Internal(format!("reading input: {e}")))?;
+            read_up_to(input, &mut inbuf, want).map_err(|e| Error::io("reading input", e))?;
             let last_batch = inbuf.len() <= BATCH_SEGMENTS * seg;
             let data_len = if last_batch {
                 inbuf.len()
@@ -619,7 +618,7 @@ impl StreamKey {
             results.into_iter().collect::<Result<Vec<()>>>()?;
             output
                 .write_all(&outbuf)
-                .map_err(|e| Error::Internal(format!("writing output: {e}")))?;
+                .map_err(|e| Error::io("writing output", e))?;
             counter += nseg as u64;
             total += data_len as u64;
             progress(total);
@@ -654,8 +653,7 @@ impl StreamKey {
         let mut total: u64 = 0;
         loop {
             let want = BATCH_SEGMENTS * full + 1 - buf.len();
-            read_up_to(input, &mut buf, want)
-                .map_err(|e| Error::Internal(format!("reading input: {e}")))?;
+            read_up_to(input, &mut buf, want).map_err(|e| Error::io("reading input", e))?;
             let last_batch = buf.len() <= BATCH_SEGMENTS * full;
             let data_len = if last_batch {
                 buf.len()
@@ -703,7 +701,7 @@ impl StreamKey {
             for &(start, len) in &spans_pt {
                 output
                     .write_all(&buf[start..start + len])
-                    .map_err(|e| Error::Internal(format!("writing output: {e}")))?;
+                    .map_err(|e| Error::io("writing output", e))?;
                 total += len as u64;
             }
             counter += nseg as u64;

@@ -13,7 +13,7 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 async fn assert_rejected(backend: &dyn Backend, blob: &BlobInfo, aad: &[u8], what: &str) {
-    let r = decrypt_value(&[backend], blob, aad, "root").await;
+    let r = decrypt_value(&[backend], blob, aad, kms_core::Purpose::Root).await;
     assert!(
         r.is_err(),
         "{}: value decrypted despite {what}",
@@ -59,7 +59,7 @@ pub async fn check_values(backend: &dyn Backend, opts: &Options) {
                 "{}: value must record the key id",
                 backend.kind()
             );
-            let back = decrypt_value(&[backend], &blob, aad, "root")
+            let back = decrypt_value(&[backend], &blob, aad, kms_core::Purpose::Root)
                 .await
                 .unwrap_or_else(|e| {
                     panic!(

@@ -13,8 +13,8 @@
 
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
 use kms_core::{
-    awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes,
-    WrapContext,
+    awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Purpose, Result,
+    SecretBytes, WrapContext,
 };
 
 use crate::select::{self, Recorded};
@@ -128,7 +128,7 @@ pub async fn decrypt_value(
     wrappers: &[&dyn Backend],
     blob: &BlobInfo,
     aad: &[u8],
-    purpose: &str,
+    purpose: Purpose,
 ) -> Result<SecretBytes> {
     let recorded = [Recorded {
         kind: None,

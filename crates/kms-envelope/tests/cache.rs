@@ -20,8 +20,8 @@ struct Counting {
 
 #[async_trait]
 impl Backend for Counting {
-    fn kind(&self) -> &'static str {
-        "aead"
+    fn kind(&self) -> kms_core::BackendKind {
+        kms_core::BackendKind::from_static("aead")
     }
     fn key_id(&self) -> &KeyId {
         self.inner.key_id()
@@ -71,7 +71,7 @@ async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
     let cache = DecryptCache::new(Duration::from_secs(3600), 100);
     for (i, blob) in blobs.iter().enumerate() {
         let pt = cache
-            .decrypt_value(&[&b], blob, b"aad", "root")
+            .decrypt_value(&[&b], blob, b"aad", kms_core::Purpose::Root)
             .await
             .unwrap();
         assert_eq!(pt.expose_secret(), (i as u32).to_be_bytes());
@@ -83,14 +83,14 @@ async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
     );
     // Cached values are ordinary envelope values: the uncached path opens them, AAD is bound.
     assert_eq!(
-        decrypt_value(&[&b], &blobs[5], b"aad", "root")
+        decrypt_value(&[&b], &blobs[5], b"aad", kms_core::Purpose::Root)
             .await
             .unwrap()
             .expose_secret(),
         5u32.to_be_bytes()
     );
     assert!(cache
-        .decrypt_value(&[&b], &blobs[5], b"other", "root")
+        .decrypt_value(&[&b], &blobs[5], b"other", kms_core::Purpose::Root)
         .await
         .is_err());
 }

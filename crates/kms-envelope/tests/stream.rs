@@ -203,7 +203,7 @@ async fn rewrapping_entries_keeps_the_file_valid() {
         .await
         .unwrap();
     let w = new.wrap(dk.expose_secret(), &ctx).await.unwrap();
-    h.entries = vec![kms_envelope::stream::entry_for("aead", w).unwrap()];
+    h.entries = vec![kms_envelope::stream::entry_for("aead".into(), w).unwrap()];
     let mut rewrapped = h.encode();
     rewrapped.extend_from_slice(&file[hlen..]);
     assert_eq!(decrypt(&[&new], &rewrapped, b"").await.unwrap(), data(5000));

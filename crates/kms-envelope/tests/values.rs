@@ -31,7 +31,7 @@ async fn boundary_known_answer_decrypts() {
     assert_eq!(blob.key_id(), "");
     // Any configured key_id opens it: Boundary recorded none.
     let backend = AeadBackend::new(key, "config");
-    let pt = decrypt_value(&[&backend], &blob, b"", "config")
+    let pt = decrypt_value(&[&backend], &blob, b"", kms_core::Purpose::Config)
         .await
         .unwrap();
     assert_eq!(
@@ -40,9 +40,11 @@ async fn boundary_known_answer_decrypts() {
     );
     // And a different key does not.
     let other = AeadBackend::new(Key256::new([1; 32]), "config");
-    assert!(decrypt_value(&[&other], &blob, b"", "config")
-        .await
-        .is_err());
+    assert!(
+        decrypt_value(&[&other], &blob, b"", kms_core::Purpose::Config)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -65,7 +67,7 @@ async fn wrapper_selection_prefers_the_recorded_key_id() {
     let k2 = AeadBackend::new(Key256::new([2; 32]), "k2");
     let blob = encrypt_value(&k2, b"x", b"", None).await.unwrap();
     assert_eq!(
-        decrypt_value(&[&k1, &k2], &blob, b"", "root")
+        decrypt_value(&[&k1, &k2], &blob, b"", kms_core::Purpose::Root)
             .await
             .unwrap()
             .expose_secret(),
@@ -74,7 +76,7 @@ async fn wrapper_selection_prefers_the_recorded_key_id() {
     // A key id that no wrapper has names it.
     let k3 = AeadBackend::new(Key256::new([3; 32]), "k3");
     let blob3 = encrypt_value(&k3, b"x", b"", None).await.unwrap();
-    let err = decrypt_value(&[&k1, &k2], &blob3, b"", "root")
+    let err = decrypt_value(&[&k1, &k2], &blob3, b"", kms_core::Purpose::Root)
         .await
         .unwrap_err();
     assert_eq!(
@@ -98,13 +100,15 @@ async fn owned_envelope_values_match_the_borrowed_format() {
         if len > 0 {
             assert_ne!(&blob.ciphertext[..len], &pt[..], "encrypted in place");
         }
-        let back = decrypt_value(&[&backend], &blob, b"ctx", "root")
+        let back = decrypt_value(&[&backend], &blob, b"ctx", kms_core::Purpose::Root)
             .await
             .unwrap();
         assert_eq!(back.expose_secret(), &pt[..]);
-        assert!(decrypt_value(&[&backend], &blob, b"other", "root")
-            .await
-            .is_err());
+        assert!(
+            decrypt_value(&[&backend], &blob, b"other", kms_core::Purpose::Root)
+                .await
+                .is_err()
+        );
         // Same layout as the borrowed API: each decrypts like the other.
         let borrowed = encrypt_value(&backend, &pt, b"ctx", Some(Mechanism::Envelope))
             .await

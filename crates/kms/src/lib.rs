@@ -21,7 +21,7 @@ pub mod keyring;
 
 /// The backend kinds compiled into this build, for config validation.
 pub fn compiled_kinds() -> Vec<String> {
-    let mut kinds = vec![kms_aead::KIND.to_owned()];
+    let mut kinds = vec![kms_aead::KIND.to_string()];
     if cfg!(feature = "aws") {
         kinds.push("awskms".to_owned());
     }

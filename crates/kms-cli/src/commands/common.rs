@@ -53,14 +53,15 @@ pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
         );
         let blob = decode_value_text(m.value)
             .ok_or_else(|| Failure::usage(format!("{at} is not a base64url BlobInfo")))?;
-        let plain = kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", "config")
-            .await
-            .map_err(|e| {
-                Failure::usage(format!(
-                    "{at} does not decrypt with the config-purpose stanza of {}: {e}",
-                    kms_config.source
-                ))
-            })?;
+        let plain =
+            kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", kms::Purpose::Config)
+                .await
+                .map_err(|e| {
+                    Failure::usage(format!(
+                        "{at} does not decrypt with the config-purpose stanza of {}: {e}",
+                        kms_config.source
+                    ))
+                })?;
         let s = std::str::from_utf8(plain.expose_secret())
             .map_err(|_| Failure::usage(format!("{at} is not UTF-8 text")))?;
         values.push(s.to_owned());

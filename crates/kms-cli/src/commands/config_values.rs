@@ -72,7 +72,7 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
                     "{place}: {{{{decrypt(..)}}}} does not hold a base64url BlobInfo"
                 ))
             })?;
-            let plain = decrypt_value(&[wrapper], &blob, b"", Purpose::Config.as_str())
+            let plain = decrypt_value(&[wrapper], &blob, b"", Purpose::Config)
                 .await
                 .map_err(|e| Failure::from_error(&place, e))?;
             let value = std::str::from_utf8(plain.expose_secret()).map_err(|_| {

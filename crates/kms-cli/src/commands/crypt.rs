@@ -93,7 +93,7 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
         Ciphertext::Blob(blob, _) => {
             let purpose = a.purpose.unwrap_or(Purpose::Root);
             let wrappers = keyring.decrypt_wrappers(purpose);
-            let plain = decrypt_value(&wrappers, &blob, aad.as_bytes(), purpose.as_str())
+            let plain = decrypt_value(&wrappers, &blob, aad.as_bytes(), purpose)
                 .await
                 .map_err(|e| Failure::from_error(&name, e))?;
             let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;

@@ -49,7 +49,7 @@ fn stream_report(h: &Header, header_bytes: usize, body_len: u64) -> Value {
         "segments": segments,
         "body_bytes": body_len,
         "body_valid_length": segments.is_some(),
-        "wrapped_keys": h.entries.iter().map(|e| json!({"kind": e.kind, "key_id": e.key_id, "wrapped_bytes": e.wrapped.len()})).collect::<Vec<_>>(),
+        "wrapped_keys": h.entries.iter().map(|e| json!({"kind": e.kind.as_str(), "key_id": e.key_id.as_str(), "wrapped_bytes": e.wrapped.len()})).collect::<Vec<_>>(),
     })
 }
 

@@ -166,7 +166,7 @@ async fn rewrap_file(
 /// other targets) is wrapped.
 async fn rewrap_one<F, Fut>(
     target: &dyn Backend,
-    recorded: &[(String, KeyId, Vec<u8>)],
+    recorded: &[(Option<kms::core::BackendKind>, KeyId, Vec<u8>)],
     ctx: &WrapContext,
     data_key: &OnceCell<kms::core::SecretBytes>,
     unwrap: F,
@@ -176,7 +176,7 @@ where
     Fut: std::future::Future<Output = kms::Result<kms::core::SecretBytes>>,
 {
     for (kind, key_id, wrapped) in recorded {
-        if kind.is_empty() || kind == target.kind() {
+        if kind.as_ref().is_none_or(|k| *k == target.kind()) {
             if let Ok(Some(w)) = target.rewrap(wrapped, key_id, ctx).await {
                 return Ok(w);
             }
@@ -194,14 +194,18 @@ async fn rewrap_stream(
     sources: &[&dyn Backend],
 ) -> Result<Outcome, String> {
     let (mut header, _) = Header::read_from(&mut reader).map_err(|e| e.to_string())?;
-    let old: Vec<String> = header.entries.iter().map(|e| e.key_id.clone()).collect();
+    let old: Vec<String> = header
+        .entries
+        .iter()
+        .map(|e| e.key_id.as_str().to_owned())
+        .collect();
     // Current: exactly the target keys, so a run with fewer `--also` keys drops the others.
     let is_current = header.entries.len() == targets.len()
         && targets.iter().all(|t| {
             header
                 .entries
                 .iter()
-                .any(|e| e.kind == t.kind() && e.key_id == t.key_id().as_str())
+                .any(|e| e.kind == t.kind() && &e.key_id == t.key_id())
         });
     if is_current {
         return Ok(Outcome::Current(old.join(", ")));
@@ -210,13 +214,7 @@ async fn rewrap_stream(
     let recorded: Vec<_> = header
         .entries
         .iter()
-        .map(|e| {
-            (
-                e.kind.clone(),
-                KeyId::new(e.key_id.clone()),
-                e.wrapped.clone(),
-            )
-        })
+        .map(|e| (Some(e.kind.clone()), e.key_id.clone(), e.wrapped.clone()))
         .collect();
     let mut entries = Vec::new();
     let data_key = OnceCell::new();
@@ -231,7 +229,11 @@ async fn rewrap_stream(
         entries.push(entry_for(t.kind(), w).map_err(|e| e.to_string())?);
     }
     header.entries = entries;
-    let new: Vec<String> = header.entries.iter().map(|e| e.key_id.clone()).collect();
+    let new: Vec<String> = header
+        .entries
+        .iter()
+        .map(|e| e.key_id.as_str().to_owned())
+        .collect();
     replace(path, perms, |out| {
         out.write_all(&header.encode())?;
         io::copy(&mut reader, out)?;
@@ -258,11 +260,7 @@ async fn rewrap_blob(
     }
     if blob.is_envelope() {
         // Only the wrapped data key changes (no KMS context, as go-kms-wrapping).
-        let recorded = vec![(
-            String::new(),
-            KeyId::new(old.clone()),
-            blob.wrapped_key().to_vec(),
-        )];
+        let recorded = vec![(None, KeyId::new(old.clone()), blob.wrapped_key().to_vec())];
         let b = &blob;
         let w = rewrap_one(
             target,
@@ -272,8 +270,8 @@ async fn rewrap_blob(
             || async move {
                 let id = KeyId::new(b.key_id());
                 let mut last = Error::NoMatchingWrapper {
-                    purpose: "root".into(),
-                    key_ids: vec![b.key_id().to_owned()],
+                    purpose: kms::Purpose::Root,
+                    key_ids: vec![b.recorded_key_id()],
                 };
                 for s in kms::envelope::select::candidates(
                     sources,
@@ -298,7 +296,7 @@ async fn rewrap_blob(
         }
     } else {
         // A direct value has no data key: decrypt and encrypt again.
-        let plain = decrypt_value(sources, &blob, b"", "root")
+        let plain = decrypt_value(sources, &blob, b"", kms::Purpose::Root)
             .await
             .map_err(|e| e.to_string())?;
         blob = encrypt_value(target, plain.expose_secret(), b"", None)
