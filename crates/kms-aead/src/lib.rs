@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod stanza;
+
+pub use stanza::{decode_aead_key, AeadConfig, AeadFactory, FACTORY, SCHEMA};
+
 use async_trait::async_trait;
 use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
 use kms_core::{

@@ -3,6 +3,7 @@
 
 mod errors;
 mod options;
+mod stanza;
 
 use std::fmt;
 
@@ -13,6 +14,7 @@ use kms_core::{Backend, Error, KeyId, Result, SecretBytes, SecretLimits, WrapCon
 use tokio::sync::OnceCell;
 
 pub use options::{AwsKmsOptions, Sources, DEFAULT_REGION};
+pub use stanza::{AwsKmsConfig, AwsKmsFactory, StaticCredentials, FACTORY, SCHEMA};
 
 use errors::{map_sdk_error, Op};
 

@@ -43,16 +43,22 @@ impl Failure {
 
     /// Maps a library error about `what` (e.g. a file name) to a failure.
     pub(crate) fn from_error(what: &str, e: Error) -> Self {
-        let code = match e {
-            Error::Config(_) => 2,
-            _ => 1,
-        };
+        let code = if e.is_config() { 2 } else { 1 };
         let message = if what.is_empty() {
             e.to_string()
         } else {
             format!("{what}: {e}")
         };
         Failure { code, message }
+    }
+
+    /// Maps a config-loading failure: an invalid config is a usage error.
+    pub(crate) fn from_load(e: kms::LoadError) -> Self {
+        match e {
+            kms::LoadError::Invalid(m) => Failure::usage(m),
+            kms::LoadError::Backend(e) => Failure::from_error("", e),
+            other => Failure::op(other.to_string()),
+        }
     }
 
     pub(crate) fn report(&self) -> ExitCode {

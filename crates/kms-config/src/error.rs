@@ -7,7 +7,7 @@ pub struct ConfigError {
     pub file: String,
     /// The 1-based line, when known.
     pub line: Option<usize>,
-    /// The block, e.g. `kms "aead"`.
+    /// The block, e.g. `kms "TYPE"`.
     pub block: Option<String>,
     /// The attribute.
     pub key: Option<String>,

@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use base64::Engine;
+use kms_core::BackendFactory;
 
 use crate::{find_markers, parse_str, replace_markers, Format, LoadOptions};
 
-/// HCL or JSON (first byte's low bit) config text: parsing never panics, and every problem
-/// is reported on one line.
-pub fn config_parse(data: &[u8]) {
+/// HCL or JSON (first byte's low bit) config text, read with the schemas of `backends`:
+/// parsing never panics, and every problem is reported on one line.
+pub fn config_parse(data: &[u8], backends: &[&'static dyn BackendFactory]) {
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
@@ -22,7 +23,7 @@ pub fn config_parse(data: &[u8]) {
         Format::Json
     };
     let opts = LoadOptions {
-        known_kinds: Vec::new(),
+        backends: backends.to_vec(),
         env: Some(HashMap::new()),
     };
     match parse_str(text, "fuzz.hcl", format, &opts) {

@@ -123,7 +123,7 @@ fn hcl_block(text: &str, block: &Block) -> RawBlock {
         [] => {
             problems.push((
                 None,
-                "a kms block needs a type label, e.g. kms \"aead\" { ... }".to_owned(),
+                "a kms block needs a type label, e.g. kms \"TYPE\" { ... }".to_owned(),
             ));
             String::new()
         }
@@ -209,8 +209,8 @@ fn literal_template(t: &Template) -> Val {
 }
 
 /// Reads the `kms` blocks of a JSON file, in the shapes Boundary's HCL v1 reader accepts:
-/// `{"kms": [{"aead": {...}}, {"awskms": {...}}]}`, `{"kms": {"aead": {...}}}`, and a list
-/// of bodies under one type, `{"kms": {"aead": [{...}, {...}]}}`.
+/// `{"kms": [{"TYPE": {...}}, {"TYPE2": {...}}]}`, `{"kms": {"TYPE": {...}}}`, and a list
+/// of bodies under one type, `{"kms": {"TYPE": [{...}, {...}]}}`.
 ///
 /// A syntax error is the one problem reported; shape problems are all reported, and the
 /// blocks that are well formed are still read.
@@ -245,7 +245,7 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
         for item in items {
             let json::J::Obj(types) = &item.value else {
                 let message = format!(
-                    "\"{key}\" must hold objects keyed by type, e.g. {{\"aead\": {{...}}}}, not {}",
+                    "\"{key}\" must hold objects keyed by type, e.g. {{\"TYPE\": {{...}}}}, not {}",
                     item.value.kind()
                 );
                 errors.push(file_error(file, line(item.offset), message));
@@ -315,9 +315,9 @@ mod tests {
     #[test]
     fn values_are_read_not_evaluated() {
         let b = one(
-            "kms \"AEAD\" {\n  a = -5\n  b = (\"x\")\n  c = 1 % 0\n  d = \"${x}\"\n  e = <<-EOT\n    hi\n    EOT\n  f = [1, \"s\", true]\n  g = null\n  h = { x = 1 }\n  i = 9999999999999 * 9999999999999\n  j = \"$${x}\"\n}\n",
+            "kms \"DEMO\" {\n  a = -5\n  b = (\"x\")\n  c = 1 % 0\n  d = \"${x}\"\n  e = <<-EOT\n    hi\n    EOT\n  f = [1, \"s\", true]\n  g = null\n  h = { x = 1 }\n  i = 9999999999999 * 9999999999999\n  j = \"$${x}\"\n}\n",
         );
-        assert_eq!(b.kind, "aead");
+        assert_eq!(b.kind, "demo");
         assert_eq!(b.line, Some(1));
         let v: Vec<_> = b.attrs.iter().map(|a| a.value.clone()).collect();
         assert_eq!(v[0], Val::Num("-5".into()));
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn syntax_error_has_its_line_and_no_input_text() {
-        let e = parse_hcl("a = 1\nkms \"aead\" {\n  key = \"CANARY\n}\n", "t.hcl")
+        let e = parse_hcl("a = 1\nkms \"demo\" {\n  key = \"CANARY\n}\n", "t.hcl")
             .err()
             .unwrap_or_default();
         assert_eq!(e.len(), 1);
@@ -351,21 +351,21 @@ mod tests {
 
     #[test]
     fn json_shapes_and_lines() {
-        let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"aead\": {\"purpose\": \"root\"}},\n  {\"awskms\": [{\"purpose\": \"x\"}, {\"purpose\": \"y\"}]}\n ]\n}";
+        let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"demo\": {\"purpose\": \"root\"}},\n  {\"other\": [{\"purpose\": \"x\"}, {\"purpose\": \"y\"}]}\n ]\n}";
         let (b, _) = parse_json(text, "t.json").unwrap_or_default();
         let got: Vec<_> = b.iter().map(|b| (b.kind.as_str(), b.line)).collect();
         assert_eq!(
             got,
-            [("aead", Some(4)), ("awskms", Some(5)), ("awskms", Some(5))]
+            [("demo", Some(4)), ("other", Some(5)), ("other", Some(5))]
         );
-        let (b, _) = parse_json("{\"kms\": {\"AEAD\": {\"purpose\": [\"root\"]}}}", "t.json")
+        let (b, _) = parse_json("{\"kms\": {\"DEMO\": {\"purpose\": [\"root\"]}}}", "t.json")
             .unwrap_or_default();
-        assert_eq!(b[0].kind, "aead");
+        assert_eq!(b[0].kind, "demo");
         assert_eq!(
             b[0].attrs[0].value,
             Val::List(vec![Val::Str("root".into())])
         );
-        let (b, e) = parse_json("{\"kms\": [1, {\"aead\": 2}, {\"aead\": {}}]}", "t.json")
+        let (b, e) = parse_json("{\"kms\": [1, {\"demo\": 2}, {\"demo\": {}}]}", "t.json")
             .unwrap_or_default();
         assert_eq!((b.len(), e.len()), (1, 2));
         let e = parse_json("{\"kms\": [}", "t.json")

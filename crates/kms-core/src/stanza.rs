@@ -50,6 +50,9 @@ pub struct Attribute {
     pub env: &'static [&'static str],
     /// Who wins between [`Attribute::env`] and the stanza.
     pub precedence: EnvPrecedence,
+    /// For a required attribute, what the "missing" message says, e.g. `an X stanza needs
+    /// key = ...`; `None` gives a generic message.
+    pub hint: Option<&'static str>,
 }
 
 impl Attribute {
@@ -63,6 +66,7 @@ impl Attribute {
             indirect: false,
             env: &[],
             precedence: EnvPrecedence::StanzaFirst,
+            hint: None,
         }
     }
 
@@ -78,6 +82,15 @@ impl Attribute {
     pub const fn required(self) -> Self {
         Attribute {
             required: true,
+            ..self
+        }
+    }
+
+    /// This attribute, required, with what the "missing" message says.
+    pub const fn required_because(self, hint: &'static str) -> Self {
+        Attribute {
+            required: true,
+            hint: Some(hint),
             ..self
         }
     }
@@ -166,6 +179,15 @@ pub enum Value {
     Bool(bool),
 }
 
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sourced<T> {
+    /// The value.
+    pub value: T,
+    /// Its source.
+    pub source: Source,
+}
+
 /// A resolved value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting {
@@ -182,6 +204,7 @@ pub struct Stanza {
     kind: BackendKind,
     settings: BTreeMap<&'static str, Setting>,
     given: BTreeSet<&'static str>,
+    unusable: BTreeSet<&'static str>,
 }
 
 impl Stanza {
@@ -191,6 +214,7 @@ impl Stanza {
             kind,
             settings: BTreeMap::new(),
             given: BTreeSet::new(),
+            unusable: BTreeSet::new(),
         }
     }
 
@@ -212,6 +236,19 @@ impl Stanza {
     /// Records that the block wrote `name`, even if its value was empty or unusable.
     pub fn mark_given(&mut self, name: &'static str) {
         self.given.insert(name);
+    }
+
+    /// Records that the block wrote `name` with a value that could not be used (a type
+    /// error, an unset `env://` variable); the problem was reported already, so checks
+    /// should not also call it missing.
+    pub fn mark_unusable(&mut self, name: &'static str) {
+        self.given.insert(name);
+        self.unusable.insert(name);
+    }
+
+    /// Whether `name` was written with an unusable value (see [`Stanza::mark_unusable`]).
+    pub fn unusable(&self, name: &str) -> bool {
+        self.unusable.contains(name)
     }
 
     /// The kind.
@@ -236,6 +273,11 @@ impl Stanza {
             Value::Secret(s) => Some(s.expose_secret()),
             Value::Bool(_) => None,
         }
+    }
+
+    /// A text (or secret) value, if set and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.text(name).filter(|s| !s.is_empty())
     }
 
     /// A text value with its source, if set.
@@ -286,6 +328,8 @@ pub struct KeyIdentity {
     pub id: String,
     /// Where it came from, for the message: e.g. `kms_key_id, from env AWSKMS_WRAPPER_KEY_ID`.
     pub from: String,
+    /// The attribute a problem with it is reported at.
+    pub attribute: &'static str,
 }
 
 /// Everything about one backend kind, declared by its crate in one place.
@@ -312,10 +356,11 @@ pub trait BackendFactory: Send + Sync + fmt::Debug {
     }
 
     /// Whether two stanzas of this kind hold the same secret key material (compared without
-    /// showing it). Defaults to `false`.
-    fn same_key_material(&self, a: &Stanza, b: &Stanza) -> bool {
+    /// showing it): the attribute that holds it, or `None` when they differ or the backend
+    /// holds no key material. Defaults to `None`.
+    fn same_key_material(&self, a: &Stanza, b: &Stanza) -> Option<&'static str> {
         let _ = (a, b);
-        false
+        None
     }
 
     /// What `kms check` prints after the purpose and kind, e.g. `key_id=global_root`, or for
@@ -354,14 +399,19 @@ mod tests {
 
     #[test]
     fn attribute_builders() {
-        const A: Attribute = Attribute::text("k")
+        let a = Attribute::text("k")
             .secret()
             .required()
             .indirect()
             .env_first(&["K"]);
-        assert!(A.secret && A.required && A.indirect);
-        assert_eq!(A.precedence, EnvPrecedence::EnvFirst);
-        assert_eq!(A.ty, ValueType::Text);
+        assert!(a.secret && a.required && a.indirect && a.hint.is_none());
+        assert_eq!(a.precedence, EnvPrecedence::EnvFirst);
+        assert_eq!(
+            Attribute::text("k").required_because("why").hint,
+            Some("why")
+        );
+        assert_eq!(a.ty, ValueType::Text);
+        assert_eq!(a.ty, ValueType::Text);
         assert_eq!(Attribute::boolean("b").ty, ValueType::Bool);
     }
 }

@@ -19,10 +19,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub use keyring::Keyring;
+
 pub mod cache;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod keyring;
 pub mod select;
 pub mod stream;
 #[cfg(feature = "testkit")]

@@ -3,7 +3,7 @@
 
 pub use kms_aead as aead;
 pub use kms_core as core;
-pub use kms_core::{Backend, BlobInfo, Error, KeyId, Purpose, Result};
+pub use kms_core::{Backend, BackendKind, BlobInfo, Error, KeyId, Purpose, Result, ResultExt};
 
 #[cfg(feature = "envelope")]
 pub use kms_envelope as envelope;
@@ -14,16 +14,34 @@ pub use kms_config as config;
 #[cfg(feature = "aws")]
 pub use kms_aws as aws;
 
-#[cfg(all(feature = "config", feature = "aws"))]
-pub mod aws_glue;
 #[cfg(feature = "config")]
 pub mod keyring;
+#[cfg(feature = "config")]
+mod load;
 
-/// The backend kinds compiled into this build, for config validation.
-pub fn compiled_kinds() -> Vec<String> {
-    let mut kinds = vec![kms_aead::KIND.to_string()];
-    if cfg!(feature = "aws") {
-        kinds.push("awskms".to_owned());
-    }
-    kinds
+#[cfg(feature = "config")]
+pub use keyring::Keyring;
+#[cfg(feature = "config")]
+pub use load::{load_config, ConfigOptions, LoadError};
+
+use kms_core::BackendFactory;
+
+/// The backends compiled into this build: one line per backend feature. A stanza of any
+/// other type is a config error that names these.
+pub fn backends() -> Vec<&'static dyn BackendFactory> {
+    let mut backends: Vec<&'static dyn BackendFactory> = vec![&kms_aead::FACTORY];
+    #[cfg(feature = "aws")]
+    backends.push(&kms_aws::FACTORY);
+    backends
+}
+
+/// The kinds of [`backends`], for messages.
+pub fn compiled_kinds() -> Vec<BackendKind> {
+    backends().iter().map(|f| f.schema().kind.clone()).collect()
+}
+
+/// Options that read stanzas with the compiled-in [`backends`] and the process environment.
+#[cfg(feature = "config")]
+pub fn config_load_options() -> kms_config::LoadOptions {
+    kms_config::LoadOptions::new(backends())
 }

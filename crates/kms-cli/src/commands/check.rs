@@ -29,14 +29,12 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
     }
     let purposes: Vec<_> = config.wrappers.iter().map(|w| w.purpose).collect();
     let keyring = build_keyring(&config, &purposes).await?;
-    for (cfg, w) in config.wrappers.iter().zip(keyring.all()) {
+    for w in keyring.wrappers() {
+        let cfg = &w.config;
         // A round trip of a random value proves the key encrypts and decrypts.
         let probe = kms::core::random_array::<32>().map_err(|e| Failure::from_error("", e))?;
         let ctx = WrapContext::pairs([("kms_check", "probe")]);
-        let place = format!(
-            "{}: kms \"{}\" block at line {} (purpose {})",
-            config.source, cfg.kind, cfg.line, cfg.purpose
-        );
+        let place = cfg.place(&config.source);
         let wrapped = w
             .backend
             .wrap(&probe, &ctx)

@@ -4,13 +4,11 @@ use std::io::BufRead;
 use std::path::Path;
 
 use base64::Engine;
-use kms::config::{KmsConfig, LoadOptions};
+use kms::config::KmsConfig;
 use kms::core::BlobInfo;
 use kms::envelope::stream::Header;
 use kms::keyring::Keyring;
 use kms::Purpose;
-
-use zeroize::Zeroizing;
 
 use crate::cli::ConfigArg;
 use crate::failure::{CliResult, Failure};
@@ -19,70 +17,18 @@ use crate::failure::{CliResult, Failure};
 /// config-purpose stanza of `--config-kms` when given, else (as Boundary does) with the
 /// config-purpose stanza of the config file itself.
 pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
-    let name = arg.config.display().to_string();
-    let format = kms::config::Format::of(&arg.config);
-    let text = std::fs::read_to_string(&arg.config)
-        .map_err(|e| Failure::usage(format!("{name}: cannot read config: {e}")))?;
-    let parse = |text: &str| {
-        kms::config::parse_str(text, &name, format, &load_options())
-            .map_err(|e| Failure::usage(e.to_string()))
-    };
-    let markers = kms::config::find_markers(&text, "decrypt");
-    let kms_config = match &arg.config_kms {
-        Some(kms_file) => load_file(kms_file)?,
-        None if markers.is_empty() => return parse(&text),
-        None => {
-            // The file's own config-purpose stanza decrypts its other values. To read that
-            // stanza, each marker stands in as a well-formed dummy (a base64 32-byte key), so
-            // stanzas whose values are still encrypted parse; they are never used.
-            let dummy = vec![DUMMY_VALUE.to_owned(); markers.len()];
-            parse(&kms::config::replace_markers(&text, &markers, &dummy)).map_err(|mut f| {
-                f.message.push_str(" (while reading the config-purpose stanza that decrypts its {{decrypt(..)}} values; or give --config-kms)");
-                f
-            })?
-        }
-    };
-    let keyring = build_keyring(&kms_config, &[]).await?;
-    let wrapper = single_config_wrapper(&kms_config, &keyring)?;
-    // Decrypted values, and the text they go into, are wiped when dropped.
-    let mut values = Zeroizing::new(Vec::with_capacity(markers.len()));
-    for m in &markers {
-        let at = format!(
-            "{name}: the {{{{decrypt(..)}}}} value at byte {}",
-            m.range.start
-        );
-        let blob = decode_value_text(m.value)
-            .ok_or_else(|| Failure::usage(format!("{at} is not a base64url BlobInfo")))?;
-        let plain =
-            kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", kms::Purpose::Config)
-                .await
-                .map_err(|e| {
-                    Failure::usage(format!(
-                        "{at} does not decrypt with the config-purpose stanza of {}: {e}",
-                        kms_config.source
-                    ))
-                })?;
-        let s = std::str::from_utf8(plain.expose_secret())
-            .map_err(|_| Failure::usage(format!("{at} is not UTF-8 text")))?;
-        values.push(s.to_owned());
+    let mut options = kms::ConfigOptions::new();
+    if let Some(f) = &arg.config_kms {
+        options = options.config_kms(f);
     }
-    parse(&Zeroizing::new(kms::config::replace_markers(
-        &text, &markers, &values,
-    )))
+    kms::load_config(&arg.config, &options)
+        .await
+        .map_err(Failure::from_load)
 }
 
-/// Stands in for an encrypted value while the config-purpose stanza is found.
-const DUMMY_VALUE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-
-pub(crate) fn load_options() -> LoadOptions {
-    LoadOptions {
-        known_kinds: kms::compiled_kinds(),
-        env: None,
-    }
-}
-
+/// Reads a config file as it is, without decrypting values inside it.
 pub(crate) fn load_file(path: &Path) -> CliResult<KmsConfig> {
-    kms::config::load(path, &load_options()).map_err(|e| Failure::usage(e.to_string()))
+    kms::config::load(path, &kms::config_load_options()).map_err(|e| Failure::usage(e.to_string()))
 }
 
 pub(crate) async fn build_keyring(config: &KmsConfig, encrypt: &[Purpose]) -> CliResult<Keyring> {

@@ -6,14 +6,12 @@
 use std::collections::HashMap;
 use std::process::Command;
 
-use kms_config::{
-    parse_str, AwsKmsConfig, BackendConfig, ConfigErrors, Format, KmsConfig, LoadOptions, Source,
-    Sourced,
-};
+use kms::aws::AwsKmsConfig;
+use kms::config::{parse_str, ConfigErrors, Format, KmsConfig, LoadOptions, Source, Sourced};
 
 fn opts(env: &[(&str, &str)]) -> LoadOptions {
     LoadOptions {
-        known_kinds: vec!["aead".into(), "awskms".into()],
+        backends: kms::backends(),
         env: Some(
             env.iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -29,10 +27,7 @@ fn parse(body: &str, env: &[(&str, &str)]) -> Result<KmsConfig, ConfigErrors> {
 
 fn aws(body: &str, env: &[(&str, &str)]) -> AwsKmsConfig {
     let cfg = parse(body, env).unwrap_or_else(|e| panic!("{body}\n{env:?}\n{e}"));
-    match &cfg.wrappers[0].backend {
-        BackendConfig::AwsKms(a) => a.clone(),
-        other => panic!("{other:?}"),
-    }
+    AwsKmsConfig::from_stanza(&cfg.wrappers[0].stanza).unwrap()
 }
 
 fn pair(s: &Option<Sourced<String>>) -> Option<(String, String)> {
@@ -350,16 +345,14 @@ const VAR: &str = "KMS_CONFIG_TEST_KEY_ID_3c9e";
 #[test]
 fn process_environment_when_no_snapshot() {
     let no_snapshot = LoadOptions {
-        known_kinds: vec!["awskms".into()],
+        backends: kms::backends(),
         env: None,
     };
     let text =
         format!("kms \"awskms\" {{\n  purpose = \"root\"\n  kms_key_id = \"env://{VAR}\"\n}}\n");
     if std::env::var_os(CHILD).is_some() {
         let cfg = parse_str(&text, "p.hcl", Format::Hcl, &no_snapshot).unwrap();
-        let BackendConfig::AwsKms(a) = &cfg.wrappers[0].backend else {
-            panic!("awskms")
-        };
+        let a = AwsKmsConfig::from_stanza(&cfg.wrappers[0].stanza).unwrap();
         assert_eq!(
             pair(&a.kms_key_id),
             Some(("alias/from-process".into(), "stanza".into()))

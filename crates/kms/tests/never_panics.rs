@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use kms_config::{find_markers, parse_str, replace_markers, Format, LoadOptions};
+use kms::config::{find_markers, parse_str, replace_markers, Format, LoadOptions};
 use proptest::prelude::*;
 
 fn opts() -> LoadOptions {
@@ -15,7 +15,7 @@ fn opts() -> LoadOptions {
         .map(|(k, v)| ((*k).into(), (*v).into()))
         .collect();
     LoadOptions {
-        known_kinds: vec!["aead".into(), "awskms".into()],
+        backends: kms::backends(),
         env: Some(env),
     }
 }

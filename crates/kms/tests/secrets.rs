@@ -5,14 +5,16 @@
 use std::collections::HashMap;
 
 use base64::Engine;
-use kms_config::{parse_str, BackendConfig, Format, LoadOptions, SecretString};
+use kms::aead::AeadConfig;
+use kms::aws::AwsKmsConfig;
+use kms::config::{parse_str, Format, LoadOptions, SecretString};
 
 /// Standard base64 of 32 bytes that spells CANARY.
 const CANARY_KEY: &str = "CANARYCANARYCANARYCANARYCANARYCANARYCANARYA=";
 
 fn opts(env: &[(&str, &str)]) -> LoadOptions {
     LoadOptions {
-        known_kinds: vec!["aead".into(), "awskms".into()],
+        backends: kms::backends(),
         env: Some(
             env.iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -57,27 +59,21 @@ kms "awskms" {{
         );
     }
     // The secrets are there all the same, so the redaction is what hides them.
-    let BackendConfig::Aead(a) = &cfg.wrappers[0].backend else {
-        panic!()
-    };
+    let a = AeadConfig::from_stanza(&cfg.wrappers[0].stanza).unwrap();
     assert_eq!(
         a.key.expose_secret().as_slice(),
         base64::engine::general_purpose::STANDARD
             .decode(CANARY_KEY)
             .unwrap()
     );
-    let BackendConfig::AwsKms(r) = &cfg.wrappers[1].backend else {
-        panic!()
-    };
+    let r = AwsKmsConfig::from_stanza(&cfg.wrappers[1].stanza).unwrap();
     let c = r.credentials.as_ref().unwrap();
     assert_eq!(c.secret_key.expose_secret(), "CANARY-stanza-secret");
     assert_eq!(
         c.session_token.as_ref().unwrap().expose_secret(),
         "CANARY-stanza-token"
     );
-    let BackendConfig::AwsKms(w) = &cfg.wrappers[2].backend else {
-        panic!()
-    };
+    let w = AwsKmsConfig::from_stanza(&cfg.wrappers[2].stanza).unwrap();
     let c = w.credentials.as_ref().unwrap();
     assert_eq!(c.secret_key.expose_secret(), "CANARY-env-secret");
     assert_eq!(

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use kms_config::{load, BackendConfig, LoadOptions, Sourced, WrapperConfig};
+use kms::aead::AeadConfig;
+use kms::aws::AwsKmsConfig;
+use kms::config::{load, LoadOptions, Sourced, WrapperConfig};
 
 macro_rules! corpus {
     ($($test:ident: $file:literal;)*) => {
@@ -62,9 +64,13 @@ fn sourced(s: &Option<Sourced<String>>) -> String {
 /// One wrapper as an `.expected` line shows it (after `wrapper `).
 fn render(w: &WrapperConfig) -> String {
     let mut s = format!("{} {} line={}", w.purpose, w.kind, w.line);
-    match &w.backend {
-        BackendConfig::Aead(a) => s.push_str(&format!(" key_id={}", a.key_id.escape_debug())),
-        BackendConfig::AwsKms(a) => {
+    match w.kind.as_str() {
+        "aead" => {
+            let a = AeadConfig::from_stanza(&w.stanza).unwrap();
+            s.push_str(&format!(" key_id={}", a.key_id.escape_debug()));
+        }
+        "awskms" => {
+            let a = AwsKmsConfig::from_stanza(&w.stanza).unwrap();
             s.push_str(&format!(
                 " kms_key_id={} region={} endpoint={} credentials=",
                 sourced(&a.kms_key_id),
@@ -143,12 +149,16 @@ fn run(name: &str) {
     let path = dir().join(name);
     let expected = fs::read_to_string(path.with_extension("expected")).expect("NAME.expected");
     let spec = spec(&expected);
-    let kinds = spec
-        .kinds
-        .clone()
-        .unwrap_or_else(|| vec!["aead".into(), "awskms".into()]);
+    let backends = kms::backends()
+        .into_iter()
+        .filter(|f| {
+            spec.kinds
+                .as_ref()
+                .is_none_or(|k| k.iter().any(|k| f.schema().kind == k.as_str()))
+        })
+        .collect();
     let opts = LoadOptions {
-        known_kinds: kinds,
+        backends,
         env: Some(spec.env.clone()),
     };
     let result = load(&path, &opts);

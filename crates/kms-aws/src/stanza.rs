@@ -1,0 +1,373 @@
+//! The `kms "awskms"` stanza: its schema with go-kms-wrapping's environment fallbacks, its
+//! checks, what `kms check` prints, and how the backend is built. The registry entry is
+//! [`FACTORY`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kms_core::stanza::{
+    Attribute, BackendFactory, KeyIdentity, Problem, Schema, Source, Sourced, Stanza,
+};
+use kms_core::{Backend, Error, Result, SecretString};
+
+use crate::{AwsKms, AwsKmsOptions, KIND};
+
+const KEY_ID_VARS: &[&str] = &["AWSKMS_WRAPPER_KEY_ID", "VAULT_AWSKMS_SEAL_KEY_ID"];
+const ENDPOINT_VARS: &[&str] = &["AWSKMS_ENDPOINT", "AWS_KMS_ENDPOINT"];
+const REGION_VARS: &[&str] = &["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// `kms "awskms"`, with go-kms-wrapping's environment precedence: the key id and endpoint
+/// variables before the stanza, the region and credential variables after it, and none at
+/// all with `disallow_env_vars = true`.
+pub static SCHEMA: Schema = Schema {
+    kind: KIND,
+    attributes: &[
+        Attribute::text("region")
+            .indirect()
+            .env_fallback(REGION_VARS),
+        Attribute::text("access_key")
+            .indirect()
+            .env_fallback(&["AWS_ACCESS_KEY_ID"]),
+        Attribute::text("secret_key")
+            .secret()
+            .indirect()
+            .env_fallback(&["AWS_SECRET_ACCESS_KEY"]),
+        Attribute::text("session_token")
+            .secret()
+            .indirect()
+            .env_fallback(&["AWS_SESSION_TOKEN"]),
+        Attribute::text("kms_key_id")
+            .indirect()
+            .env_first(KEY_ID_VARS),
+        Attribute::text("endpoint")
+            .indirect()
+            .env_first(ENDPOINT_VARS),
+        Attribute::text("key_id").indirect(),
+        Attribute::text("shared_creds_filename").indirect(),
+        Attribute::text("shared_creds_profile").indirect(),
+        Attribute::text("role_arn").indirect(),
+        Attribute::text("role_session_name").indirect(),
+        Attribute::text("web_identity_token_file").indirect(),
+        Attribute::boolean("disallow_env_vars").indirect(),
+        Attribute::boolean("key_not_required").indirect(),
+    ],
+    env_switch: Some("disallow_env_vars"),
+};
+
+/// The awskms backend's registry entry.
+pub static FACTORY: AwsKmsFactory = AwsKmsFactory;
+
+/// Reads `kms "awskms"` stanzas and builds [`AwsKms`] wrappers.
+#[derive(Debug)]
+pub struct AwsKmsFactory;
+
+/// A resolved `kms "awskms"` stanza. What stays `None` is left to the SDK's chains, then
+/// the `us-east-1` default region.
+#[derive(Debug, Clone, Default)]
+pub struct AwsKmsConfig {
+    /// The KMS key (id, ARN, alias name or alias ARN); `None` only with `key_not_required`.
+    pub kms_key_id: Option<Sourced<String>>,
+    /// The region.
+    pub region: Option<Sourced<String>>,
+    /// An endpoint override.
+    pub endpoint: Option<Sourced<String>>,
+    /// Static credentials.
+    pub credentials: Option<StaticCredentials>,
+    /// `shared_creds_filename`.
+    pub shared_creds_filename: Option<String>,
+    /// `shared_creds_profile`.
+    pub shared_creds_profile: Option<String>,
+    /// `role_arn`.
+    pub role_arn: Option<String>,
+    /// `role_session_name`.
+    pub role_session_name: Option<String>,
+    /// `web_identity_token_file`.
+    pub web_identity_token_file: Option<String>,
+    /// `disallow_env_vars`: the environment was ignored, and must be by the SDK too.
+    pub disallow_env_vars: bool,
+    /// `key_not_required`: a wrapper that only decrypts.
+    pub key_not_required: bool,
+    /// Boundary's `key_id` (the wrapper's name), when given.
+    pub key_id: Option<String>,
+}
+
+/// Static AWS credentials. `Debug` leaves out the secret key and the session token.
+#[derive(Clone)]
+pub struct StaticCredentials {
+    /// The access key id (not secret).
+    pub access_key: String,
+    /// The secret access key.
+    pub secret_key: SecretString,
+    /// The session token.
+    pub session_token: Option<SecretString>,
+    /// Where they came from.
+    pub source: Source,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"[REDACTED]")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+fn sourced(stanza: &Stanza, name: &str) -> Option<Sourced<String>> {
+    let (value, source) = stanza.sourced(name)?;
+    (!value.is_empty()).then(|| Sourced {
+        value: value.to_owned(),
+        source,
+    })
+}
+
+fn from_stanza_only(stanza: &Stanza, name: &str) -> Option<String> {
+    sourced(stanza, name)
+        .filter(|s| s.source == Source::Stanza)
+        .map(|s| s.value)
+}
+
+fn secret_from(stanza: &Stanza, name: &str, source: Source) -> Option<SecretString> {
+    stanza
+        .get(name)
+        .filter(|s| s.source == source)
+        .and_then(|_| stanza.secret(name))
+        .filter(|s| !s.expose_secret().is_empty())
+        .cloned()
+}
+
+impl AwsKmsConfig {
+    /// Reads a resolved stanza: the key id falls back to Boundary's `key_id`; static
+    /// credentials come as a pair, from the stanza or else from the environment, never mixed.
+    ///
+    /// # Errors
+    /// Every problem found, each naming its attribute; never showing a secret.
+    pub fn from_stanza(stanza: &Stanza) -> std::result::Result<AwsKmsConfig, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let disallow = stanza.flag("disallow_env_vars");
+        let key_not_required = stanza.flag("key_not_required");
+        let key_id_attr = from_stanza_only(stanza, "key_id");
+        let kms_key_id = sourced(stanza, "kms_key_id").or_else(|| {
+            key_id_attr.clone().map(|value| Sourced {
+                value,
+                source: Source::Stanza,
+            })
+        });
+        if kms_key_id.is_none()
+            && !key_not_required
+            && !stanza.unusable("kms_key_id")
+            && !stanza.unusable("key_id")
+        {
+            let env = if disallow {
+                " (the environment is ignored: disallow_env_vars = true)"
+            } else {
+                " or AWSKMS_WRAPPER_KEY_ID"
+            };
+            problems.push(Problem::at(
+                "kms_key_id",
+                format!("missing: set kms_key_id{env}, or key_not_required = true for a wrapper that only decrypts"),
+            ));
+        }
+        let access = sourced(stanza, "access_key");
+        let secret = secret_from(stanza, "secret_key", Source::Stanza);
+        let (access_given, secret_given) = (stanza.given("access_key"), stanza.given("secret_key"));
+        let stanza_access = access
+            .as_ref()
+            .filter(|a| a.source == Source::Stanza)
+            .map(|a| a.value.clone());
+        let credentials = match (stanza_access, secret) {
+            (Some(access_key), Some(secret_key)) => Some(StaticCredentials {
+                access_key,
+                secret_key,
+                session_token: secret_from(stanza, "session_token", Source::Stanza),
+                source: Source::Stanza,
+            }),
+            (Some(_), None) => {
+                if !secret_given {
+                    problems.push(Problem::at(
+                        "secret_key",
+                        "missing: access_key is set, so secret_key is needed too",
+                    ));
+                }
+                None
+            }
+            (None, Some(_)) => {
+                if !access_given {
+                    problems.push(Problem::at(
+                        "access_key",
+                        "missing: secret_key is set, so access_key is needed too",
+                    ));
+                }
+                None
+            }
+            (None, None) => {
+                let token = secret_from(stanza, "session_token", Source::Stanza);
+                if token.is_some() && !access_given && !secret_given {
+                    problems.push(Problem::at(
+                        "session_token",
+                        "is set, but access_key and secret_key are not; a session token goes with them",
+                    ));
+                }
+                let env_access = access
+                    .filter(|a| a.source == Source::Env("AWS_ACCESS_KEY_ID"))
+                    .map(|a| a.value);
+                let env_secret =
+                    secret_from(stanza, "secret_key", Source::Env("AWS_SECRET_ACCESS_KEY"));
+                match (env_access, env_secret) {
+                    (Some(access_key), Some(secret_key)) if !access_given && !secret_given => {
+                        Some(StaticCredentials {
+                            access_key,
+                            secret_key,
+                            session_token: secret_from(
+                                stanza,
+                                "session_token",
+                                Source::Env("AWS_SESSION_TOKEN"),
+                            ),
+                            source: Source::Env("AWS_ACCESS_KEY_ID"),
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(AwsKmsConfig {
+            kms_key_id,
+            region: sourced(stanza, "region"),
+            endpoint: sourced(stanza, "endpoint"),
+            credentials,
+            shared_creds_filename: from_stanza_only(stanza, "shared_creds_filename"),
+            shared_creds_profile: from_stanza_only(stanza, "shared_creds_profile"),
+            role_arn: from_stanza_only(stanza, "role_arn"),
+            role_session_name: from_stanza_only(stanza, "role_session_name"),
+            web_identity_token_file: from_stanza_only(stanza, "web_identity_token_file"),
+            disallow_env_vars: disallow,
+            key_not_required,
+            key_id: key_id_attr,
+        })
+    }
+
+    /// The kms-aws options for this stanza.
+    pub fn options(&self) -> AwsKmsOptions {
+        let creds = self.credentials.as_ref();
+        AwsKmsOptions {
+            kms_key_id: self.kms_key_id.as_ref().map(|s| s.value.clone()),
+            region: self.region.as_ref().map(|s| s.value.clone()),
+            region_source: self.region.as_ref().map(|s| s.source.to_string()),
+            endpoint: self.endpoint.as_ref().map(|s| s.value.clone()),
+            endpoint_source: self.endpoint.as_ref().map(|s| s.source.to_string()),
+            credentials_source: creds.map(|c| match c.source {
+                Source::Stanza => "stanza".to_owned(),
+                Source::Env(_) => "env".to_owned(),
+            }),
+            access_key: creds.map(|c| c.access_key.clone()),
+            secret_key: creds.map(|c| c.secret_key.expose_secret().to_owned().into()),
+            session_token: creds
+                .and_then(|c| c.session_token.as_ref())
+                .map(|t| t.expose_secret().to_owned().into()),
+            shared_creds_filename: self.shared_creds_filename.clone(),
+            shared_creds_profile: self.shared_creds_profile.clone(),
+            role_arn: self.role_arn.clone(),
+            role_session_name: self.role_session_name.clone(),
+            web_identity_token_file: self.web_identity_token_file.clone(),
+            ignore_env: self.disallow_env_vars,
+            ..AwsKmsOptions::default()
+        }
+    }
+
+    /// What `kms check` prints: the key, region and endpoint with their sources, and the
+    /// credential source. No secret.
+    pub fn describe(&self) -> String {
+        let key = self.kms_key_id.as_ref().map_or_else(
+            || "(none: decrypt only)".to_owned(),
+            |k| format!("{} [{}]", k.value, k.source),
+        );
+        let region = self.region.as_ref().map_or_else(
+            || {
+                "[SDK default chain: profile, instance metadata; else us-east-1, kms default]"
+                    .to_owned()
+            },
+            |r| format!("{} [{}]", r.value, r.source),
+        );
+        let endpoint = self.endpoint.as_ref().map_or_else(
+            || "[SDK default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else AWS]".to_owned(),
+            |e| format!("{} [{}]", e.value, e.source),
+        );
+        let creds = match (
+            &self.credentials,
+            &self.shared_creds_profile,
+            &self.role_arn,
+            &self.web_identity_token_file,
+        ) {
+            (Some(c), _, _, _) => format!("static keys [{}]", c.source),
+            (None, _, Some(role), Some(_)) => format!("web identity, role {role} [stanza]"),
+            (None, _, Some(role), None) => format!("assume role {role} [stanza]"),
+            (None, Some(p), _, _) => format!("profile {p} [stanza]"),
+            (None, None, None, _) => {
+                "SDK default chain (env, profile, web identity, container, instance)".to_owned()
+            }
+        };
+        format!("kms_key_id={key} region={region} endpoint={endpoint} credentials={creds}")
+    }
+}
+
+fn config_error(problems: Vec<Problem>) -> Error {
+    let text: Vec<String> = problems
+        .into_iter()
+        .map(|p| match p.attribute {
+            Some(a) => format!("{a}: {}", p.message),
+            None => p.message,
+        })
+        .collect();
+    Error::Config(text.join("; "))
+}
+
+#[async_trait]
+impl BackendFactory for AwsKmsFactory {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn check(&self, stanza: &Stanza) -> Vec<Problem> {
+        AwsKmsConfig::from_stanza(stanza).err().unwrap_or_default()
+    }
+
+    fn key_identity(&self, stanza: &Stanza) -> Option<KeyIdentity> {
+        let c = AwsKmsConfig::from_stanza(stanza).ok()?;
+        let k = c.kms_key_id?;
+        let from = match k.source {
+            Source::Stanza => "kms_key_id".to_owned(),
+            Source::Env(v) => format!("kms_key_id, from env {v}"),
+        };
+        Some(KeyIdentity {
+            id: k.value,
+            from,
+            attribute: "key_id",
+        })
+    }
+
+    fn describe(&self, stanza: &Stanza) -> String {
+        match AwsKmsConfig::from_stanza(stanza) {
+            Ok(c) => c.describe(),
+            Err(problems) => config_error(problems).to_string(),
+        }
+    }
+
+    async fn build(&self, stanza: &Stanza, eager: bool) -> Result<Arc<dyn Backend>> {
+        let opts = AwsKmsConfig::from_stanza(stanza)
+            .map_err(config_error)?
+            .options();
+        if eager {
+            Ok(Arc::new(AwsKms::connect(opts).await?))
+        } else {
+            Ok(Arc::new(AwsKms::connect_lazy(opts).await?))
+        }
+    }
+}

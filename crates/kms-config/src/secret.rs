@@ -1,1 +1,0 @@
-pub use kms_core::SecretString;
