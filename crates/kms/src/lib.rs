@@ -15,6 +15,8 @@ pub use kms_config as config;
 pub use kms_aws as aws;
 
 #[cfg(feature = "config")]
+pub mod config_values;
+#[cfg(feature = "config")]
 pub mod keyring;
 #[cfg(feature = "config")]
 mod load;
