@@ -3,10 +3,9 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use base64::Engine;
 use kms::config::{KmsConfig, LoadOptions};
 use kms::core::BlobInfo;
-use kms::envelope::stream::Header;
+use kms::envelope::Ciphertext;
 use kms::keyring::Keyring;
 use kms::Purpose;
 
@@ -51,7 +50,8 @@ pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
             "{name}: the {{{{decrypt(..)}}}} value at byte {}",
             m.range.start
         );
-        let blob = decode_value_text(m.value)
+        let blob = BlobInfo::from_text(m.value)
+            .ok()
             .ok_or_else(|| Failure::usage(format!("{at} is not a base64url BlobInfo")))?;
         let plain =
             kms::envelope::value::decrypt_value(&[wrapper], &blob, b"", kms::Purpose::Config)
@@ -123,35 +123,16 @@ pub(crate) fn single_config_wrapper<'a>(
     }
 }
 
-/// Decodes `{{decrypt(..)}}` text: base64url without padding (Boundary), or with padding,
-/// or standard base64.
-pub(crate) fn decode_value_text(text: &str) -> Option<BlobInfo> {
-    let t = text.trim();
-    let engines = [
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        &base64::engine::general_purpose::URL_SAFE,
-        &base64::engine::general_purpose::STANDARD,
-        &base64::engine::general_purpose::STANDARD_NO_PAD,
-    ];
-    engines
+/// The wrappers of `keyring` as the envelope library's keyring (same wrappers, same order).
+pub(crate) fn envelope_keyring(keyring: &Keyring) -> kms::envelope::Keyring {
+    keyring
+        .all()
         .iter()
-        .find_map(|e| e.decode(t).ok())
-        .and_then(|b| BlobInfo::decode_strict(&b).ok())
+        .map(|w| (w.purpose, w.backend.clone()))
+        .collect()
 }
 
-/// What an input holds.
-pub(crate) enum Ciphertext {
-    /// A stream file; the header has been consumed from the reader.
-    Stream(Header, Vec<u8>),
-    /// A go-kms-wrapping BlobInfo (binary, or base64 text of one).
-    Blob(BlobInfo, usize),
-}
-
-/// The largest BlobInfo input read into memory (values are small; streams are not read this way).
-const MAX_BLOB_INPUT: u64 = 64 << 20;
-
-/// Recognises the input by its magic; without one, a strict protobuf decode (or base64 text
-/// of one) must succeed.
+/// Reads a ciphertext input: a stream's header, or a whole value.
 pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResult<Ciphertext> {
     let head = reader
         .fill_buf()
@@ -161,33 +142,8 @@ pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResul
             "{name}: empty input: not a kms ciphertext"
         )));
     }
-    if head.starts_with(&kms::envelope::stream::MAGIC[..head.len().min(8)]) {
-        let (h, bytes) =
-            Header::read_from(reader).map_err(|e| Failure::op(format!("{name}: {e}")))?;
-        return Ok(Ciphertext::Stream(h, bytes));
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(reader, MAX_BLOB_INPUT + 1),
-        &mut bytes,
-    )
-    .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
-    if bytes.len() as u64 > MAX_BLOB_INPUT {
-        return Err(Failure::op(format!(
-            "{name}: not a kms stream file, and too large for a BlobInfo value"
-        )));
-    }
-    let len = bytes.len();
-    match BlobInfo::decode_strict(&bytes) {
-        Ok(b) => Ok(Ciphertext::Blob(b, len)),
-        Err(e) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(decode_value_text)
-            .map(|b| Ciphertext::Blob(b, len))
-            .ok_or_else(|| {
-                Failure::op(format!(
-                    "{name}: not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"
-                ))
-            }),
-    }
+    Ciphertext::read(reader).map_err(|e| match e.root() {
+        kms::Error::Io { source, .. } => Failure::op(format!("{name}: read failed: {source}")),
+        _ => Failure::op(format!("{name}: {e}")),
+    })
 }

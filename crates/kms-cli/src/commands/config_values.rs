@@ -7,7 +7,7 @@ use kms::envelope::value::{decrypt_value, encrypt_value};
 use kms::Purpose;
 use prost::Message;
 
-use super::common::{build_keyring, decode_value_text, load_file, single_config_wrapper};
+use super::common::{build_keyring, load_file, single_config_wrapper};
 use zeroize::Zeroizing;
 
 use crate::cli::ConfigValueArgs;
@@ -67,7 +67,7 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
                 format!("{{{{decrypt({b64})}}}}")
             }
         } else {
-            let blob = decode_value_text(m.value).ok_or_else(|| {
+            let blob = kms::BlobInfo::from_text(m.value).ok().ok_or_else(|| {
                 Failure::op(format!(
                     "{place}: {{{{decrypt(..)}}}} does not hold a base64url BlobInfo"
                 ))
