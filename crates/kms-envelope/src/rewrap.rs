@@ -8,6 +8,7 @@
 //! unwrapped once per file (and, for streams, checked against the key commitment).
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 use kms_core::cipher::TAG_LEN;
 use kms_core::{
@@ -17,7 +18,7 @@ use kms_core::{
 
 use crate::keyring::Keyring;
 use crate::select::{self, Recorded};
-use crate::stream::{entry_for, unwrap_data_key, Header, StreamHeader};
+use crate::stream::{entry_for, unwrap_data_key, Header, StreamHeader, StreamKey};
 use crate::value::{decrypt_value, encrypt_value};
 
 /// What a rewrap did.
@@ -48,6 +49,8 @@ pub struct StreamRewrap {
     /// What the rewrap does.
     pub outcome: Outcome,
     header: Header,
+    /// The body keys, when the data key was unwrapped (not when every target re-wrapped).
+    key: Option<Arc<StreamKey>>,
 }
 
 /// A value after rewrap.
@@ -94,6 +97,7 @@ impl<'a> Rewrapper<'a> {
             return Ok(StreamRewrap {
                 outcome: Outcome::Current(old),
                 header,
+                key: None,
             });
         }
         let ctx = header.wrap_context();
@@ -113,11 +117,19 @@ impl<'a> Rewrapper<'a> {
             .await?;
             entries.push(entry_for(t.kind(), w)?);
         }
+        let key = match &data_key {
+            Some(dk) => Some(Arc::new(StreamKey::from_data_key(
+                &header,
+                dk.expose_secret(),
+            )?)),
+            None => None,
+        };
         header.entries = entries;
         let new = header.entries.iter().map(|e| e.key_id.clone()).collect();
         Ok(StreamRewrap {
             outcome: Outcome::Rewrapped { old, new },
             header,
+            key,
         })
     }
 
@@ -226,14 +238,22 @@ impl StreamRewrap {
     /// Writes the new header, then copies the body from `body` (the input right after the
     /// old header) to `output`; returns the body's length.
     ///
+    /// The body's length must fit the header's segments; when the data key was unwrapped
+    /// (every backend but a re-wrapping one), the final segment is also authenticated, so a
+    /// body cut or extended anywhere is refused.
+    ///
     /// # Errors
-    /// [`Error::Malformed`] when the body's length does not fit the header (a truncated or
+    /// [`Error::Malformed`] when the body's length does not fit the header,
+    /// [`Error::DecryptFailed`] when the final segment does not authenticate (a truncated or
     /// extended body): rewrap never passes on a broken file. [`Error::Io`].
     pub fn write(&self, body: &mut impl Read, output: &mut impl Write) -> Result<u64> {
         output
             .write_all(&self.header.encode())
             .map_err(|e| Error::io("writing output", e))?;
+        let full = self.header.segment_bytes() as usize;
         let mut buf = vec![0u8; 1 << 16];
+        // The last `full` bytes or more: the final segment is among them.
+        let mut tail: Vec<u8> = Vec::with_capacity(3 * full);
         let mut n = 0u64;
         loop {
             let k = match body.read(&mut buf) {
@@ -246,15 +266,28 @@ impl StreamRewrap {
                 .write_all(&buf[..k])
                 .map_err(|e| Error::io("writing output", e))?;
             n += k as u64;
+            if self.key.is_some() {
+                tail.extend_from_slice(&buf[..k]);
+                if tail.len() > 2 * full {
+                    tail.drain(..tail.len() - full);
+                }
+            }
         }
         let segments = self.header.segments_for_body(n);
-        let last_empty = segments
-            .is_some_and(|s| s > 1 && n - (s - 1) * self.header.segment_bytes() == TAG_LEN as u64);
-        if segments.is_none() || last_empty {
+        let last_len = segments.map(|s| n - (s - 1) * full as u64);
+        let malformed = match (segments, last_len) {
+            (Some(s), Some(last)) => s > 1 && last == TAG_LEN as u64,
+            _ => true,
+        };
+        if malformed {
             return Err(Error::Malformed(format!(
                 "stream body: {n} bytes do not make whole segments of {} bytes (truncated or extended); not rewrapped",
                 self.header.segment_size
             )));
+        }
+        if let (Some(key), Some(s), Some(last)) = (&self.key, segments, last_len) {
+            let mut seg = tail[tail.len() - last as usize..].to_vec();
+            key.open_final_segment(s - 1, &mut seg)?;
         }
         Ok(n)
     }

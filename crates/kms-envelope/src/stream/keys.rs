@@ -205,6 +205,24 @@ async fn unwrap_file_keys(header: &Header, wrappers: &[&dyn Backend]) -> Result<
 }
 
 impl StreamKey {
+    /// The body keys of `header`'s file from its data key (already checked against the key
+    /// commitment by [`unwrap_data_key`]).
+    pub(crate) fn from_data_key(header: &Header, data_key: &[u8]) -> Result<StreamKey> {
+        Ok(StreamKey {
+            keys: FileKeys::derive(data_key, &header.salt)?,
+            nonce_prefix: header.nonce_prefix,
+            segment_size: header.segment_size as usize,
+        })
+    }
+
+    /// Authenticates segment `index` as the final one (`segment` is its ciphertext and tag;
+    /// it is decrypted in place).
+    pub(crate) fn open_final_segment(&self, index: u64, segment: &mut [u8]) -> Result<()> {
+        let nonce = self.nonce(index, true)?;
+        self.keys.payload.open_in_place(&nonce, b"", segment)?;
+        Ok(())
+    }
+
     pub(super) fn nonce(&self, counter: u64, last: bool) -> Result<[u8; NONCE_LEN]> {
         let counter = u32::try_from(counter)
             .map_err(|_| Error::InvalidInput("stream exceeds 2^32 segments".into()))?;
