@@ -12,16 +12,15 @@
 
 mod body;
 mod header;
+mod info;
 mod io;
 mod keys;
 #[cfg(feature = "tokio")]
 mod tokio_io;
 
 pub use header::{Header, WrappedKeyEntry};
-pub use io::{
-    error_from_io, Decryptor, Encryptor, StreamHeader, StreamInfo, StreamReader, StreamWriter,
-    WrappedKeyInfo,
-};
+pub use info::{StreamHeader, StreamInfo, WrappedKeyInfo};
+pub use io::{error_from_io, Decryptor, Encryptor, StreamReader, StreamWriter};
 pub use keys::{entry_for, open_header, seal_header, unwrap_data_key, StreamKey};
 #[cfg(feature = "tokio")]
 pub use tokio_io::{AsyncStreamReader, AsyncStreamWriter};
