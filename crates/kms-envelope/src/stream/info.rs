@@ -18,7 +18,8 @@ impl StreamHeader {
     /// Reads exactly the header from `reader`, consuming nothing after it.
     ///
     /// # Errors
-    /// [`Error::Malformed`]/[`Error::Truncated`] naming the field; [`Error::Io`].
+    /// [`kms_core::Error::Malformed`]/[`kms_core::Error::Truncated`] naming the field;
+    /// [`kms_core::Error::Io`].
     pub fn read(reader: &mut impl BufRead) -> Result<StreamHeader> {
         let (header, bytes) = Header::read_from(reader)?;
         Ok(StreamHeader {
