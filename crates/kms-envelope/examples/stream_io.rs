@@ -72,7 +72,8 @@ fn main() {
         w.finish().unwrap();
         rate("decrypt_body (old API)", n, || {
             let mut input = file.as_slice();
-            let (h, _) = Header::read_from(&mut input).unwrap();
+            let (h, len) = Header::parse(input).unwrap();
+            input = &input[len..];
             let key = rt.block_on(open_header(&h, &wrappers, b"")).unwrap();
             key.decrypt_body(&mut input, &mut io::sink(), &mut |_| {})
                 .unwrap();

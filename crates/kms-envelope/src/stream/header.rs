@@ -46,6 +46,9 @@ pub struct Header {
     pub mac: [u8; 32],
 }
 
+/// Bytes taken from a reader per header parse attempt.
+const READ_CHUNK: usize = 16 << 10;
+
 fn malformed(what: &str) -> Error {
     Error::Malformed(format!("stream header: {what}"))
 }
@@ -247,8 +250,9 @@ impl Header {
                 Err(e) => return Err(io_err(e)),
             };
             let had = buf.len();
-            buf.extend_from_slice(avail);
-            let n_avail = avail.len();
+            // An in-memory reader offers its whole input at once; a header needs far less.
+            let n_avail = avail.len().min(READ_CHUNK);
+            buf.extend_from_slice(&avail[..n_avail]);
             match Header::parse(&buf) {
                 Ok((h, len)) => {
                     reader.consume(len - had);
