@@ -5,7 +5,7 @@ use std::path::Path;
 
 use kms::config::{KmsConfig, LoadOptions};
 use kms::core::BlobInfo;
-use kms::envelope::Ciphertext;
+use kms::envelope::{Ciphertext, Format};
 use kms::keyring::Keyring;
 use kms::Purpose;
 
@@ -142,8 +142,12 @@ pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResul
             "{name}: empty input: not a kms ciphertext"
         )));
     }
+    let stream = Ciphertext::detect(&head[..head.len().min(8)]) == Format::Stream;
     Ciphertext::read(reader).map_err(|e| match e.root() {
         kms::Error::Io { source, .. } => Failure::op(format!("{name}: read failed: {source}")),
+        kms::Error::Malformed(m) | kms::Error::InvalidInput(m) if !stream => {
+            Failure::op(format!("{name}: {m}"))
+        }
         _ => Failure::op(format!("{name}: {e}")),
     })
 }

@@ -179,7 +179,10 @@ async fn rewrap_file(
                 Err("not a kms file (no kms magic, not a BlobInfo value)".into())
             }
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => match e.root() {
+            Error::Io { source, .. } => Err(format!("read failed: {source}")),
+            _ => Err(e.to_string()),
+        },
     }
 }
 
