@@ -17,6 +17,7 @@ use kms_core::{
     SecretBytes, WrapContext,
 };
 
+use crate::keyring::Keyring;
 use crate::select::{self, Recorded};
 
 /// How a value is protected.
@@ -164,4 +165,34 @@ pub async fn decrypt_value(
         })
         .await
     }
+}
+
+/// Encrypts `plaintext` for `purpose` with the keyring's (first) wrapper of that purpose, in
+/// the backend's default mechanism, binding `aad`.
+///
+/// # Errors
+/// [`Error::Config`] when the keyring has no wrapper for `purpose` or it is previous-root;
+/// as [`encrypt_value`].
+pub async fn encrypt(
+    keyring: &Keyring,
+    purpose: Purpose,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<BlobInfo> {
+    let wrappers = keyring.encrypt_wrappers(purpose)?;
+    encrypt_value(wrappers[0], plaintext, aad, None).await
+}
+
+/// Decrypts `blob`, recorded for `purpose`, with the keyring's wrappers that may open it
+/// ([`Keyring::decrypt_wrappers`]: for root, previous-root too), binding `aad`.
+///
+/// # Errors
+/// As [`decrypt_value`].
+pub async fn decrypt(
+    keyring: &Keyring,
+    purpose: Purpose,
+    blob: &BlobInfo,
+    aad: &[u8],
+) -> Result<SecretBytes> {
+    decrypt_value(&keyring.decrypt_wrappers(purpose), blob, aad, purpose).await
 }

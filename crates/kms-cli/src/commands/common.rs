@@ -3,10 +3,8 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use base64::Engine;
 use kms::config::KmsConfig;
-use kms::core::BlobInfo;
-use kms::envelope::stream::Header;
+use kms::envelope::{Ciphertext, Format};
 use kms::keyring::Keyring;
 use kms::Purpose;
 
@@ -69,35 +67,7 @@ pub(crate) fn single_config_wrapper<'a>(
     }
 }
 
-/// Decodes `{{decrypt(..)}}` text: base64url without padding (Boundary), or with padding,
-/// or standard base64.
-pub(crate) fn decode_value_text(text: &str) -> Option<BlobInfo> {
-    let t = text.trim();
-    let engines = [
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        &base64::engine::general_purpose::URL_SAFE,
-        &base64::engine::general_purpose::STANDARD,
-        &base64::engine::general_purpose::STANDARD_NO_PAD,
-    ];
-    engines
-        .iter()
-        .find_map(|e| e.decode(t).ok())
-        .and_then(|b| BlobInfo::decode_strict(&b).ok())
-}
-
-/// What an input holds.
-pub(crate) enum Ciphertext {
-    /// A stream file; the header has been consumed from the reader.
-    Stream(Header, Vec<u8>),
-    /// A go-kms-wrapping BlobInfo (binary, or base64 text of one).
-    Blob(BlobInfo, usize),
-}
-
-/// The largest BlobInfo input read into memory (values are small; streams are not read this way).
-const MAX_BLOB_INPUT: u64 = 64 << 20;
-
-/// Recognises the input by its magic; without one, a strict protobuf decode (or base64 text
-/// of one) must succeed.
+/// Reads a ciphertext input: a stream's header, or a whole value.
 pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResult<Ciphertext> {
     let head = reader
         .fill_buf()
@@ -107,33 +77,12 @@ pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResul
             "{name}: empty input: not a kms ciphertext"
         )));
     }
-    if head.starts_with(&kms::envelope::stream::MAGIC[..head.len().min(8)]) {
-        let (h, bytes) =
-            Header::read_from(reader).map_err(|e| Failure::op(format!("{name}: {e}")))?;
-        return Ok(Ciphertext::Stream(h, bytes));
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(reader, MAX_BLOB_INPUT + 1),
-        &mut bytes,
-    )
-    .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
-    if bytes.len() as u64 > MAX_BLOB_INPUT {
-        return Err(Failure::op(format!(
-            "{name}: not a kms stream file, and too large for a BlobInfo value"
-        )));
-    }
-    let len = bytes.len();
-    match BlobInfo::decode_strict(&bytes) {
-        Ok(b) => Ok(Ciphertext::Blob(b, len)),
-        Err(e) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(decode_value_text)
-            .map(|b| Ciphertext::Blob(b, len))
-            .ok_or_else(|| {
-                Failure::op(format!(
-                    "{name}: not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"
-                ))
-            }),
-    }
+    let stream = Ciphertext::detect(&head[..head.len().min(8)]) == Format::Stream;
+    Ciphertext::read(reader).map_err(|e| match e.root() {
+        kms::Error::Io { source, .. } => Failure::op(format!("{name}: read failed: {source}")),
+        kms::Error::Malformed(m) | kms::Error::InvalidInput(m) if !stream => {
+            Failure::op(format!("{name}: {m}"))
+        }
+        _ => Failure::op(format!("{name}: {e}")),
+    })
 }

@@ -1,14 +1,12 @@
 //! `kms encrypt` and `kms decrypt`.
 
+use std::io::Read;
 use std::process::ExitCode;
 
-use kms::envelope::stream::{open_header, seal_header, DEFAULT_SEGMENT_SIZE};
-use kms::envelope::value::decrypt_value;
-use kms::Purpose;
+use kms::envelope::{value, Ciphertext, Decryptor, Encryptor};
+use kms::{Error, Purpose};
 
-use super::common::{
-    build_encrypt_keyring, build_keyring, load_config, read_ciphertext, Ciphertext,
-};
+use super::common::{build_encrypt_keyring, build_keyring, load_config, read_ciphertext};
 use crate::cli::{DecryptArgs, EncryptArgs};
 use crate::failure::{CliResult, Failure};
 use crate::io::{open_input, progress, Output};
@@ -16,28 +14,31 @@ use crate::io::{open_input, progress, Output};
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
     let keyring = build_encrypt_keyring(&config, a.purpose, &a.also).await?;
-    let wrappers = keyring
+    // Checked before any input or output is opened.
+    keyring
         .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;
     let mut input = open_input(a.input.as_deref())?;
     let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), true)?;
     let aad = a.aad.unwrap_or_default();
-    let (header, key) = seal_header(&wrappers, a.purpose, aad.as_bytes(), DEFAULT_SEGMENT_SIZE)
-        .await
-        .map_err(|e| Failure::from_error(&input.name, e))?;
     let out_name = out_name(&a.out.output);
-    out.writer()
-        .write_all(&header.encode())
-        .map_err(|e| Failure::op(format!("{out_name}: write failed: {e}")))?;
-    let bar = progress(input.len, a.out.quiet);
     let name = input.name.clone();
+    let mut writer = Encryptor::new(&keyring, a.purpose)
+        .also(&a.also)
+        .aad(aad.as_bytes())
+        .wrap_output(out.writer())
+        .await
+        .map_err(|e| match e.root() {
+            Error::Io { source, .. } => Failure::op(format!("{out_name}: write failed: {source}")),
+            _ => Failure::from_error(&name, e),
+        })?;
+    let bar = progress(input.len, a.out.quiet);
     tokio::task::block_in_place(|| {
-        let mut w = out.writer();
-        key.encrypt_body(&mut input.reader, &mut w, &mut |n| {
-            if let Some(b) = &bar {
-                b.set_position(n);
-            }
-        })
+        match &bar {
+            Some(b) => writer.copy_from(&mut b.wrap_read(&mut input.reader)),
+            None => writer.copy_from(&mut input.reader),
+        }?;
+        writer.finish()
     })
     .map_err(|e| Failure::from_error(&name, e))?;
     if let Some(b) = bar {
@@ -59,22 +60,31 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
     let aad = a.aad.unwrap_or_default();
     let name = input.name.clone();
     match read_ciphertext(&name, &mut input.reader)? {
-        Ciphertext::Stream(header, _) => {
-            let wrappers = keyring.decrypt_wrappers_all(header.purpose);
-            let key = open_header(&header, &wrappers, aad.as_bytes())
-                .await
-                .map_err(|e| Failure::from_error(&name, e))?;
+        Ciphertext::Stream(header) => {
+            let len = input.len;
+            let body: &mut dyn Read = &mut input.reader;
+            let bar = progress(len, a.out.quiet);
+            let mut reader = match &bar {
+                Some(b) => {
+                    Decryptor::new(&keyring)
+                        .aad(aad.as_bytes())
+                        .open_after_header(
+                            header,
+                            Box::new(b.wrap_read(body)) as Box<dyn Read + '_>,
+                        )
+                        .await
+                }
+                None => {
+                    Decryptor::new(&keyring)
+                        .aad(aad.as_bytes())
+                        .open_after_header(header, Box::new(body) as Box<dyn Read + '_>)
+                        .await
+                }
+            }
+            .map_err(|e| Failure::from_error(&name, e))?;
             let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;
             let to_stdout = matches!(out, Output::Stdout(_));
-            let bar = progress(input.len, a.out.quiet);
-            let result = tokio::task::block_in_place(|| {
-                let mut w = out.writer();
-                key.decrypt_body(&mut input.reader, &mut w, &mut |n| {
-                    if let Some(b) = &bar {
-                        b.set_position(n);
-                    }
-                })
-            });
+            let result = tokio::task::block_in_place(|| reader.copy_to(&mut out.writer()));
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
@@ -90,10 +100,9 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
                 }
             }
         }
-        Ciphertext::Blob(blob, _) => {
+        Ciphertext::Value(v) => {
             let purpose = a.purpose.unwrap_or(Purpose::Root);
-            let wrappers = keyring.decrypt_wrappers(purpose);
-            let plain = decrypt_value(&wrappers, &blob, aad.as_bytes(), purpose)
+            let plain = value::decrypt(&keyring, purpose, &v.blob, aad.as_bytes())
                 .await
                 .map_err(|e| Failure::from_error(&name, e))?;
             let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;

@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 
 use kms::core::{awskms_mechanism, BlobInfo};
-use kms::envelope::stream::{Header, VERSION};
+use kms::envelope::stream::StreamInfo;
+use kms::envelope::Ciphertext;
 use serde_json::{json, Value};
 
-use super::common::{read_ciphertext, Ciphertext};
+use super::common::read_ciphertext;
 use crate::cli::InspectArgs;
 use crate::failure::{CliResult, Failure};
 use crate::io::open_input;
@@ -15,15 +16,15 @@ pub(crate) fn inspect(a: InspectArgs) -> CliResult<ExitCode> {
     let mut input = open_input(a.input.as_deref())?;
     let name = input.name.clone();
     let report = match read_ciphertext(&name, &mut input.reader)? {
-        Ciphertext::Stream(header, bytes) => {
+        Ciphertext::Stream(header) => {
             let body_len = match input.len {
-                Some(total) => total.saturating_sub(bytes.len() as u64),
+                Some(total) => total.saturating_sub(header.header_bytes() as u64),
                 None => std::io::copy(&mut input.reader, &mut std::io::sink())
                     .map_err(|e| Failure::op(format!("{name}: {e}")))?,
             };
-            stream_report(&header, bytes.len(), body_len)
+            stream_report(&header.info(body_len))
         }
-        Ciphertext::Blob(blob, len) => blob_report(&blob, len),
+        Ciphertext::Value(v) => blob_report(&v.blob, v.bytes),
     };
     if a.json {
         println!(
@@ -36,20 +37,19 @@ pub(crate) fn inspect(a: InspectArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn stream_report(h: &Header, header_bytes: usize, body_len: u64) -> Value {
-    let segments = h.segments_for_body(body_len);
+fn stream_report(info: &StreamInfo) -> Value {
     json!({
         "format": "kms-stream",
-        "version": VERSION,
-        "purpose": h.purpose.as_str(),
-        "aad_bound": h.aad_bound,
-        "header_bytes": header_bytes,
-        "segment_size": h.segment_size,
-        "segment_bytes": h.segment_bytes(),
-        "segments": segments,
-        "body_bytes": body_len,
-        "body_valid_length": segments.is_some(),
-        "wrapped_keys": h.entries.iter().map(|e| json!({"kind": e.kind.as_str(), "key_id": e.key_id.as_str(), "wrapped_bytes": e.wrapped.len()})).collect::<Vec<_>>(),
+        "version": info.version,
+        "purpose": info.purpose.as_str(),
+        "aad_bound": info.aad_bound,
+        "header_bytes": info.header_bytes,
+        "segment_size": info.segment_size,
+        "segment_bytes": info.segment_bytes,
+        "segments": info.segments,
+        "body_bytes": info.body_bytes,
+        "body_valid_length": info.segments.is_some(),
+        "wrapped_keys": info.wrapped_keys.iter().map(|e| json!({"kind": e.kind.as_str(), "key_id": e.key_id.as_str(), "wrapped_bytes": e.wrapped_bytes})).collect::<Vec<_>>(),
     })
 }
 

@@ -1,0 +1,109 @@
+//! Recognising a ciphertext: a stream (by its magic) or a go-kms-wrapping value (binary
+//! BlobInfo, or the base64 text of one), read with bounded memory.
+
+use std::io::{BufRead, Read};
+
+use kms_core::{BlobInfo, Error, Result};
+
+use crate::stream::{StreamHeader, MAGIC};
+
+/// The largest value input read into memory (values are small; streams are never read whole).
+pub const MAX_VALUE_BYTES: u64 = 64 << 20;
+
+/// What a prefix of an input looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// Starts with the stream magic (or, when shorter than it, with a prefix of it).
+    Stream,
+    /// A binary BlobInfo (strict decode of the whole prefix).
+    Value,
+    /// The base64 text of a BlobInfo.
+    ValueText,
+    /// None of these.
+    Unknown,
+}
+
+/// A go-kms-wrapping value read from an input.
+#[derive(Clone, Debug)]
+pub struct Value {
+    /// The value.
+    pub blob: BlobInfo,
+    /// Length of the input it was read from.
+    pub bytes: usize,
+    /// Whether it was base64 text (else binary protobuf).
+    pub text: bool,
+}
+
+/// A ciphertext input.
+#[derive(Clone, Debug)]
+pub enum Ciphertext {
+    /// A stream: its header was read; the body follows in the reader.
+    Stream(StreamHeader),
+    /// A value, read whole.
+    Value(Value),
+}
+
+impl Ciphertext {
+    /// What `prefix` is. For values, `prefix` must be the whole input (a strict decode).
+    pub fn detect(prefix: &[u8]) -> Format {
+        if !prefix.is_empty() && prefix.starts_with(&MAGIC[..prefix.len().min(MAGIC.len())]) {
+            Format::Stream
+        } else if BlobInfo::decode_strict(prefix).is_ok() {
+            Format::Value
+        } else if std::str::from_utf8(prefix).is_ok_and(|t| BlobInfo::from_text(t).is_ok()) {
+            Format::ValueText
+        } else {
+            Format::Unknown
+        }
+    }
+
+    /// Reads a ciphertext from `reader`: for a stream only its header (the body stays in
+    /// `reader`), else the whole input, at most [`MAX_VALUE_BYTES`], as a value.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; for a stream, header errors ([`Error::Malformed`], [`Error::Truncated`]);
+    /// [`Error::Truncated`] for an empty input; [`Error::InvalidInput`] for a non-stream input
+    /// over the cap; [`Error::Malformed`] for an input that is neither.
+    pub fn read(reader: &mut impl BufRead) -> Result<Ciphertext> {
+        let head = reader
+            .fill_buf()
+            .map_err(|e| Error::io("reading input", e))?;
+        if head.is_empty() {
+            return Err(Error::Truncated("empty input: not a kms ciphertext".into()));
+        }
+        if Ciphertext::detect(&head[..head.len().min(MAGIC.len())]) == Format::Stream {
+            return StreamHeader::read(reader).map(Ciphertext::Stream);
+        }
+        let mut bytes = Vec::new();
+        reader
+            .take(MAX_VALUE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("reading input", e))?;
+        if bytes.len() as u64 > MAX_VALUE_BYTES {
+            return Err(Error::InvalidInput(
+                "not a kms stream file, and too large for a BlobInfo value".into(),
+            ));
+        }
+        let len = bytes.len();
+        let value = |blob, text| {
+            Ciphertext::Value(Value {
+                blob,
+                bytes: len,
+                text,
+            })
+        };
+        match BlobInfo::decode_strict(&bytes) {
+            Ok(b) => Ok(value(b, false)),
+            Err(e) => std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| BlobInfo::from_text(t).ok())
+                .map(|b| value(b, true))
+                .ok_or_else(|| {
+                    Error::Malformed(format!(
+                        "not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"
+                    ))
+                }),
+        }
+    }
+}
