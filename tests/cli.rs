@@ -1,124 +1,54 @@
 //! Whole-binary tests of the `kms` command with the aead backend (no AWS).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const KEY_A: &str = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=";
-const KEY_B: &str = "d8p8F1KCBdo+dt02M0mFgA3017LmUgnz6wTEyLq88VY=";
+use support::{
+    aead_config, assert_code, assert_one_line, kms, run, run_stdin, stderr, KEY_A, KEY_B,
+};
+
 /// Boundary's own known answer: this config key made BOUNDARY_VALUE from BOUNDARY_PLAINTEXT.
 const BOUNDARY_KEY: &str = "c964AJj8VW8w4hKz/Jd8MvuLt0kkcjVuFqMiMvTvvN8=";
 const BOUNDARY_VALUE: &str = "CkgsDUoQ7B5JhE1ye2yVAm3Ss_KNbLQgBhKtibtGSvpGOrwQ3zRTF_qoHPHX-xuqLyZ9zsb3cMo6OpphKOj7AeTn1_iiqZ_VaCsqAA";
 const BOUNDARY_PLAINTEXT: &str = "eb78KqCwowELYnkOOko/XYz01q1ax3g76J1vCAvt5dQ=";
 
-fn kms() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kms"));
-    c.env_remove("KMS_CONFIG").env_remove("RUST_LOG");
-    // The host's AWS settings never leak into a test; instance metadata is never contacted.
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy();
-        if k.starts_with("AWS_") || k.starts_with("AWSKMS_") || k.starts_with("VAULT_AWSKMS") {
-            c.env_remove(&*k);
-        }
+/// A scratch directory with `dev.hcl` (root: KEY_A, key id k-a).
+struct Env(support::Scratch);
+
+impl std::ops::Deref for Env {
+    type Target = support::Scratch;
+    fn deref(&self) -> &support::Scratch {
+        &self.0
     }
-    c.env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/kms-test/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/kms-test/credentials",
-        );
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    kms().args(args).stdin(Stdio::null()).output().unwrap()
-}
-
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = kms()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_code(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "exit code; stderr: {}",
-        stderr(o)
-    );
-}
-
-struct Env {
-    dir: tempfile::TempDir,
 }
 
 impl Env {
     fn new() -> Env {
-        let e = Env {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let e = Env(support::Scratch::new());
         e.write("dev.hcl", aead_config(&[("root", KEY_A, "k-a")]));
         e
     }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn p(&self, name: &str) -> String {
-        self.path(name).to_str().unwrap().to_owned()
-    }
-    fn write(&self, name: &str, data: impl AsRef<[u8]>) -> String {
-        fs::write(self.path(name), data).unwrap();
-        self.p(name)
-    }
-    fn files(&self) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-fn aead_config(stanzas: &[(&str, &str, &str)]) -> String {
-    stanzas
-        .iter()
-        .map(|(purpose, key, id)| format!("kms \"aead\" {{\n  purpose = \"{purpose}\"\n  aead_type = \"aes-gcm\"\n  key = \"{key}\"\n  key_id = \"{id}\"\n}}\n"))
-        .collect()
 }
 
 /// The independent Python peer: `KMS_INTEROP_PEER`, else `shared/interop/gkw_value.py` beside
-/// an ancestor of this checkout (the workspace layout), else `/work/shared/interop/`.
+/// an ancestor of this checkout (the workspace layout).
 fn interop_peer() -> PathBuf {
     if let Some(p) = std::env::var_os("KMS_INTEROP_PEER") {
         return PathBuf::from(p);
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .map(|a| a.join("shared/interop/gkw_value.py"))
         .find(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("/work/shared/interop/gkw_value.py"))
+        .unwrap_or_else(|| {
+            PathBuf::from("shared/interop/gkw_value.py beside an ancestor of this checkout (or set KMS_INTEROP_PEER)")
+        })
 }
 
 fn data(len: usize) -> Vec<u8> {
@@ -312,7 +242,7 @@ fn empty_truncated_and_foreign_ciphertexts_exit_1() {
         let o = run(&["decrypt", "-c", &cfg, "-o", &e.p("out"), &f]);
         assert_code(&o, 1);
         let err = stderr(&o);
-        assert_eq!(err.lines().count(), 1, "one line for {name}: {err}");
+        assert_one_line(name, &err);
         assert!(err.contains(&f), "names the file for {name}: {err}");
         assert!(!e.path("out").exists());
     }
@@ -793,7 +723,7 @@ fn awskms_encrypt_decrypt_inspect_check_and_rewrap_end_to_end() {
     assert_code(&o, 1);
     assert!(stderr(&o).contains("alias/nope"), "{}", stderr(&o));
     assert!(!e.path("nope.kms").exists());
-    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+    assert_one_line("encrypt with alias/nope", &stderr(&o));
 }
 
 #[test]
@@ -1205,12 +1135,7 @@ fn assert_all_rejected(e: &Env, cfg: &str, label: &str, cases: Vec<(String, Vec<
                         input.to_str().unwrap(),
                     ]);
                     assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
-                    assert_eq!(
-                        stderr(&o).trim_end().lines().count(),
-                        1,
-                        "{name}: {}",
-                        stderr(&o)
-                    );
+                    assert_one_line(&name, &stderr(&o));
                     assert!(!out.exists(), "{name}: output left behind");
                 }
             });

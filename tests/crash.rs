@@ -18,21 +18,23 @@
 //! Set `KMS_CRASH_SEED=N` to replay a run (each test prints its seed).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-const KEY_OLD: &str = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=";
-const KEY_NEW: &str = "d8p8F1KCBdo+dt02M0mFgA3017LmUgnz6wTEyLq88VY=";
+use support::{aead_config, kms, run_ok, wait_bounded, HANG};
+
+const KEY_OLD: &str = support::KEY_A;
+const KEY_NEW: &str = support::KEY_B;
 /// The temp-file marker of crates/kms-cli/src/io.rs (`.NAME.kms-tmp-XXXXXX`).
 const TEMP_MARKER: &str = ".kms-tmp-";
-/// A generous bound against hangs; never a performance assertion.
-const HANG: Duration = Duration::from_secs(120);
 /// Proven mid-operation kills per command and method.
 const PIPE_KILLS: usize = 10;
 const FILE_KILLS: usize = 10;
@@ -92,50 +94,6 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
     }
     v.truncate(len);
     v
-}
-
-fn kms() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kms"));
-    c.env_remove("KMS_CONFIG")
-        .env_remove("RUST_LOG")
-        .env_remove("LOG_SIGNABLE_BODY")
-        .env_remove("LOG_SENSITIVE_BODIES");
-    c
-}
-
-fn aead_config(stanzas: &[(&str, &str, &str)]) -> String {
-    stanzas
-        .iter()
-        .map(|(purpose, key, id)| format!("kms \"aead\" {{\n  purpose = \"{purpose}\"\n  aead_type = \"aes-gcm\"\n  key = \"{key}\"\n  key_id = \"{id}\"\n}}\n"))
-        .collect()
-}
-
-/// Waits for `child`, killing it and failing after the hang bound.
-fn wait_bounded(child: &mut Child, what: &str) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if start.elapsed() > HANG {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {HANG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Runs to completion; panics unless it exits 0. Returns stdout.
-fn run_ok(cmd: &mut Command, what: &str) -> Vec<u8> {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{what}: {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 /// Temp files for `target_name` in `dir`.
@@ -321,14 +279,21 @@ fn pipe_and_kill(
 }
 
 struct Setup {
-    dir: tempfile::TempDir,
+    scratch: support::Scratch,
     rng: Rng,
+}
+
+impl std::ops::Deref for Setup {
+    type Target = support::Scratch;
+    fn deref(&self) -> &support::Scratch {
+        &self.scratch
+    }
 }
 
 impl Setup {
     fn new(label: &str) -> Setup {
         let s = Setup {
-            dir: tempfile::tempdir().unwrap(),
+            scratch: support::Scratch::new(),
             rng: Rng::new(label),
         };
         s.write("old.hcl", aead_config(&[("root", KEY_OLD, "old")]));
@@ -338,16 +303,6 @@ impl Setup {
             aead_config(&[("root", KEY_NEW, "new"), ("previous-root", KEY_OLD, "old")]),
         );
         s
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn p(&self, name: &str) -> String {
-        self.path(name).to_str().unwrap().to_owned()
-    }
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
-        fs::write(self.path(name), bytes).unwrap();
-        self.p(name)
     }
     fn read(&self, name: &str) -> Option<Vec<u8>> {
         match fs::read(self.path(name)) {

@@ -4,16 +4,16 @@
 //! neither raw nor in hex, base64 or base64url at any alignment, nor as a `Debug` byte list.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use kms_testsupport::{integration_enabled, Moto, Proxy, ACCESS_KEY, REGION};
+use support::{aead_config, assert_code_for as assert_code, output, stderr as err, tail};
 
 /// The root key of the aead stanzas.
 const AEAD_KEY: &[u8; 32] = b"CANARY-AEAD-KEY-0123456789abcdef";
@@ -27,8 +27,6 @@ const AWS_TOKEN: &str =
     "CanaryAwsSessionToken//NeverLog//FwoGZXIvYXdzEBYaDHVzLWVhc3QtMSJGMEQCIF9kPlAn";
 /// Inside the plaintext of files and config values.
 const PLAINTEXT: &str = "CANARY-PLAINTEXT/attack-at-dawn/7f3a9c51";
-/// A generous bound against hangs; never a performance assertion.
-const HANG: Duration = Duration::from_secs(120);
 
 // ---------------------------------------------------------------------------------------
 // Canaries
@@ -184,35 +182,24 @@ fn self_check_canaries() {
 // ---------------------------------------------------------------------------------------
 // Running the binary
 
-struct Env {
-    dir: tempfile::TempDir,
+/// A scratch directory to run `kms` in.
+struct Env(support::Scratch);
+
+impl std::ops::Deref for Env {
+    type Target = support::Scratch;
+    fn deref(&self) -> &support::Scratch {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn write(&self, name: &str, data: impl AsRef<[u8]>) {
-        fs::write(self.path(name), data).unwrap();
-    }
-    fn read(&self, name: &str) -> Vec<u8> {
-        fs::read(self.path(name)).unwrap()
-    }
-    fn exists(&self, name: &str) -> bool {
-        self.path(name).exists()
-    }
-    fn mode(&self, name: &str) -> u32 {
-        fs::metadata(self.path(name)).unwrap().permissions().mode() & 0o777
+        Env(support::Scratch::new())
     }
     /// `kms` in the temp dir with an empty environment (no AWS settings from the host),
     /// HOME in the temp dir, and RUST_LOG=trace.
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_kms"));
+        let mut c = Command::new(support::kms_bin());
         c.env_clear()
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path())
@@ -233,63 +220,6 @@ impl Env {
         }
         output(c)
     }
-}
-
-/// Runs to completion (bounded), capturing stdout and stderr.
-fn output(mut c: Command) -> Output {
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > HANG {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{c:?}: still running after {HANG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Output {
-        status,
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-    }
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_code(what: &str, o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "{what}: exit code; stderr tail: {}",
-        tail(&err(o))
-    );
-}
-
-fn tail(s: &str) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(5)..].join("\n")
 }
 
 /// Runs `args` at trace level, expects `code`, and checks for leaks.
@@ -320,10 +250,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 fn aead_stanza(purpose: &str, key: &[u8], id: &str) -> String {
-    format!(
-        "kms \"aead\" {{\n  purpose = \"{purpose}\"\n  aead_type = \"aes-gcm\"\n  key = \"{}\"\n  key_id = \"{id}\"\n}}\n",
-        STANDARD.encode(key)
-    )
+    aead_config(&[(purpose, &STANDARD.encode(key), id)])
 }
 
 fn aws_stanza(purpose: &str, key_arn: &str, endpoint: &str) -> String {
@@ -964,7 +891,7 @@ fn body_logging_switches_are_refused() {
                 assert_code(&what, &o, 2);
                 assert_no_leak(&what, &o, false);
                 let msg = err(&o);
-                assert_eq!(msg.lines().count(), 1, "{what}: one line: {msg}");
+                support::assert_one_line(&what, &msg);
                 assert!(msg.contains(var), "{what}: names the variable: {msg}");
                 assert!(msg.contains("unset"), "{what}: says what to do: {msg}");
                 assert!(o.stdout.is_empty(), "{what}: stdout");

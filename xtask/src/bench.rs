@@ -5,11 +5,15 @@
 //! file with aead and with awskms on moto; (d) the AWS Encryption CLI against `kms` on a
 //! 256 MiB file with the same moto key; (e) 10,000 1 KiB values with and without data-key
 //! caching against moto, with KMS call counts. Nothing here asserts on time.
+//!
+//! moto comes from the tests' own harness (kms-testsupport's `kms-moto` binary), and row (e)
+//! is kms-testsupport's `cache_bench` binary (feature `bench`).
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Instant;
 
 use crate::{cargo, root};
 
@@ -149,18 +153,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cargo().args(["build", "--release", "-p", "kms-cli"]),
     )?;
     crate::run(
-        "build the bench examples (release)",
+        "build the in-process bench (release)",
         cargo().args([
             "build",
             "--release",
             "-p",
             "kms-envelope",
-            "-p",
-            "kms-aws",
             "--example",
             "inproc_bench",
-            "--example",
-            "cache_bench",
+        ]),
+    )?;
+    crate::run(
+        "build kms-moto and cache_bench (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "kms-testsupport",
+            "--features",
+            "bench",
+            "--bins",
         ]),
     )?;
     let target = root().join("target/release");
@@ -290,49 +302,47 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// A moto server for the benchmark (the tests have their own harness).
-struct Moto(Child, String);
+/// moto through the tests' harness: the `kms-moto` binary, which stops moto when its stdin
+/// closes (on drop here, or when xtask dies).
+struct Moto {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    endpoint: String,
+    arn: String,
+}
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        drop(self.stdin.take());
+        let _ = self.child.wait();
     }
 }
 
 fn start_moto() -> Result<Moto, String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let mut child = Command::new(root().join("target/release/kms-moto"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("moto_server: {e}"))?;
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if start.elapsed() > Duration::from_secs(30) {
-            return Err("moto did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        .map_err(|e| format!("kms-moto: {e}"))?;
+    let stdin = child.stdin.take();
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
     }
-    Ok(Moto(child, endpoint))
-}
-
-fn create_key(endpoint: &str) -> Result<String, String> {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg("import boto3,sys; c=boto3.client('kms',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='test',aws_secret_access_key='test'); print(c.create_key()['KeyMetadata']['Arn'])")
-        .arg(endpoint)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    let (endpoint, arn) = line
+        .split_once(' ')
+        .map(|(e, a)| (e.to_owned(), a.trim().to_owned()))
+        .unwrap_or_default();
+    let moto = Moto {
+        child,
+        stdin,
+        endpoint,
+        arn,
+    };
+    if moto.arn.is_empty() {
+        return Err(format!("kms-moto did not start moto (printed {line:?})"));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    Ok(moto)
 }
 
 fn aws_env(cmd: &mut Command, endpoint: &str) {
@@ -352,9 +362,9 @@ fn aws_rows(
     skip_peer: bool,
 ) -> Result<(Vec<Row>, String), String> {
     let moto = start_moto()?;
-    let arn = create_key(&moto.1)?;
+    let arn = moto.arn.clone();
     let cfg = dir.join("moto.hcl");
-    fs::write(&cfg, format!("kms \"awskms\" {{\n  purpose = \"root\"\n  kms_key_id = \"{arn}\"\n  endpoint = \"{}\"\n  access_key = \"test\"\n  secret_key = \"test\"\n}}\n", moto.1)).map_err(|e| e.to_string())?;
+    fs::write(&cfg, format!("kms \"awskms\" {{\n  purpose = \"root\"\n  kms_key_id = \"{arn}\"\n  endpoint = \"{}\"\n  access_key = \"test\"\n  secret_key = \"test\"\n}}\n", moto.endpoint)).map_err(|e| e.to_string())?;
     let enc = dir.join("input.aws.kms");
     let dec = dir.join("output.aws.bin");
     let mut rows = Vec::new();
@@ -421,7 +431,7 @@ fn aws_rows(
                     "require-encrypt-require-decrypt",
                     "--overwrite",
                 ]);
-            aws_env(&mut c, &moto.1);
+            aws_env(&mut c, &moto.endpoint);
             let (p, pr) = best(3, || timed(&mut c))?;
             rows.push(Row {
                 name: "(d) aws-encryption-cli encrypt 256 MiB".into(),
@@ -442,8 +452,8 @@ fn aws_rows(
         }
     }
     // (e) values through the library with and without caching.
-    let out = Command::new(root().join("target/release/examples/cache_bench"))
-        .arg(&moto.1)
+    let out = Command::new(root().join("target/release/cache_bench"))
+        .arg(&moto.endpoint)
         .arg(&arn)
         .output()
         .map_err(|e| format!("cache_bench: {e}"))?;

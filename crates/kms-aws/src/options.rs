@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
@@ -146,160 +146,10 @@ fn env(name: &str, ignore: bool) -> Option<String> {
 
 /// Builds the SDK client for `opts`, and says where each setting came from.
 pub(crate) async fn build_client(opts: &AwsKmsOptions) -> Result<(aws_sdk_kms::Client, Sources)> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1)))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(opts.connect_timeout)
-                .operation_attempt_timeout(opts.attempt_timeout)
-                .operation_timeout(opts.operation_timeout)
-                .build(),
-        );
-    if let Some(p) = &opts.shared_creds_profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(f) = &opts.shared_creds_filename {
-        let files = EnvConfigFiles::builder()
-            .with_file(EnvConfigFileKind::Credentials, f)
-            .include_default_config_file(true)
-            .build();
-        loader = loader.profile_files(files);
-    }
-
-    // Region: options, then (unless ignored) the SDK chain (env, profile, IMDS), then ours.
-    let (region, region_source) = match (&opts.region, opts.region_source.clone()) {
-        (Some(r), src) => (r.clone(), src.unwrap_or_else(|| "stanza".into())),
-        (None, _) => {
-            let chained = if opts.ignore_env {
-                let mut b = aws_config::profile::ProfileFileRegionProvider::builder();
-                if let Some(p) = &opts.shared_creds_profile {
-                    b = b.profile_name(p);
-                }
-                aws_config::meta::region::ProvideRegion::region(&b.build()).await
-            } else {
-                let mut b = aws_config::default_provider::region::DefaultRegionChain::builder();
-                if let Some(p) = &opts.shared_creds_profile {
-                    b = b.profile_name(p);
-                }
-                b.build().region().await
-            };
-            match chained {
-                Some(r) => (r.to_string(), "SDK default chain".to_owned()),
-                None => (DEFAULT_REGION.to_owned(), "kms default".to_owned()),
-            }
-        }
-    };
-    loader = loader.region(Region::new(region.clone()));
-
-    // Credentials, in the standard order.
-    let credentials = if let (Some(ak), Some(sk)) = (&opts.access_key, &opts.secret_key) {
-        let creds = Credentials::new(
-            ak.clone(),
-            sk.as_str(),
-            opts.session_token.as_ref().map(|t| t.to_string()),
-            None,
-            "kms-static",
-        );
-        loader = loader.credentials_provider(SharedCredentialsProvider::new(creds));
-        opts.credentials_source
-            .clone()
-            .unwrap_or_else(|| "stanza".into())
-    } else if let (Some(role), Some(token_file)) = (&opts.role_arn, &opts.web_identity_token_file) {
-        let provider =
-            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
-                .static_configuration(aws_config::web_identity_token::StaticConfiguration {
-                    web_identity_token_file: token_file.into(),
-                    role_arn: role.clone(),
-                    session_name: opts
-                        .role_session_name
-                        .clone()
-                        .unwrap_or_else(|| "kms".into()),
-                })
-                .configure(
-                    &aws_config::provider_config::ProviderConfig::default()
-                        .with_region(Some(Region::new(region.clone()))),
-                )
-                .build();
-        loader = loader.credentials_provider(provider);
-        format!("web identity, role {role}")
-    } else if let Some(role) = &opts.role_arn {
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
-            .session_name(
-                opts.role_session_name
-                    .clone()
-                    .unwrap_or_else(|| "kms".into()),
-            )
-            .region(Region::new(region.clone()))
-            .build()
-            .await;
-        loader = loader.credentials_provider(provider);
-        format!("assume role {role}")
-    } else if opts.ignore_env {
-        let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
-        if let Some(p) = &opts.shared_creds_profile {
-            profile = profile.profile_name(p);
-        }
-        if let Some(f) = &opts.shared_creds_filename {
-            profile = profile.profile_files(
-                EnvConfigFiles::builder()
-                    .with_file(EnvConfigFileKind::Credentials, f)
-                    .include_default_config_file(true)
-                    .build(),
-            );
-        }
-        let chain = aws_config::meta::credentials::CredentialsProviderChain::first_try(
-            "Profile",
-            profile.build(),
-        )
-        .or_else(
-            "EcsContainer",
-            aws_config::ecs::EcsCredentialsProvider::builder().build(),
-        )
-        .or_else(
-            "Ec2InstanceMetadata",
-            aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
-        );
-        loader = loader.credentials_provider(chain);
-        "SDK chain without environment (profile, container, instance)".to_owned()
-    } else if let Some(p) = opts
-        .shared_creds_profile
-        .clone()
-        .or_else(|| env("AWS_PROFILE", false))
-    {
-        if env("AWS_ACCESS_KEY_ID", false).is_some() {
-            "env".to_owned()
-        } else {
-            format!("profile {p}")
-        }
-    } else if env("AWS_ACCESS_KEY_ID", false).is_some() {
-        "env".to_owned()
-    } else if env("AWS_WEB_IDENTITY_TOKEN_FILE", false).is_some() {
-        "web identity (env)".to_owned()
-    } else if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", false)
-        .or_else(|| env("AWS_CONTAINER_CREDENTIALS_FULL_URI", false))
-        .is_some()
-    {
-        "container".to_owned()
-    } else {
-        "SDK default chain (profile default, else instance)".to_owned()
-    };
-
-    let (endpoint, endpoint_source) = match &opts.endpoint {
-        Some(e) => (
-            Some(e.clone()),
-            opts.endpoint_source
-                .clone()
-                .unwrap_or_else(|| "stanza".into()),
-        ),
-        None => match env("AWS_ENDPOINT_URL_KMS", opts.ignore_env)
-            .map(|e| (e, "env AWS_ENDPOINT_URL_KMS"))
-            .or_else(|| {
-                env("AWS_ENDPOINT_URL", opts.ignore_env).map(|e| (e, "env AWS_ENDPOINT_URL"))
-            }) {
-            Some((e, src)) => (Some(e), src.to_owned()),
-            None => (None, "SDK default".to_owned()),
-        },
-    };
+    let (region, region_source) = region(opts).await;
+    let loader = base_loader(opts).region(Region::new(region.clone()));
+    let (mut loader, credentials) = credentials(loader, opts, &region).await;
+    let (endpoint, endpoint_source) = endpoint(opts);
     if let Some(e) = &opts.endpoint {
         loader = loader.endpoint_url(e);
     }
@@ -325,4 +175,194 @@ pub(crate) async fn build_client(opts: &AwsKmsOptions) -> Result<(aws_sdk_kms::C
             fips,
         },
     ))
+}
+
+/// The loader with our retries and timeouts, and the profile and credentials file to read.
+fn base_loader(opts: &AwsKmsOptions) -> ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(opts.connect_timeout)
+                .operation_attempt_timeout(opts.attempt_timeout)
+                .operation_timeout(opts.operation_timeout)
+                .build(),
+        );
+    if let Some(p) = &opts.shared_creds_profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(f) = &opts.shared_creds_filename {
+        loader = loader.profile_files(credentials_file(f));
+    }
+    loader
+}
+
+/// The profile files with `file` as the credentials file (the default config file stays).
+fn credentials_file(file: &str) -> EnvConfigFiles {
+    EnvConfigFiles::builder()
+        .with_file(EnvConfigFileKind::Credentials, file)
+        .include_default_config_file(true)
+        .build()
+}
+
+/// The region and its source: options, then (unless ignored) the SDK chain (env, profile,
+/// IMDS), then ours.
+async fn region(opts: &AwsKmsOptions) -> (String, String) {
+    if let Some(r) = &opts.region {
+        let source = opts
+            .region_source
+            .clone()
+            .unwrap_or_else(|| "stanza".into());
+        return (r.clone(), source);
+    }
+    let chained = if opts.ignore_env {
+        let mut b = aws_config::profile::ProfileFileRegionProvider::builder();
+        if let Some(p) = &opts.shared_creds_profile {
+            b = b.profile_name(p);
+        }
+        aws_config::meta::region::ProvideRegion::region(&b.build()).await
+    } else {
+        let mut b = aws_config::default_provider::region::DefaultRegionChain::builder();
+        if let Some(p) = &opts.shared_creds_profile {
+            b = b.profile_name(p);
+        }
+        b.build().region().await
+    };
+    match chained {
+        Some(r) => (r.to_string(), "SDK default chain".to_owned()),
+        None => (DEFAULT_REGION.to_owned(), "kms default".to_owned()),
+    }
+}
+
+/// Sets the credentials provider, in the standard order (static, web identity, assume role,
+/// the chain without environment), or leaves the SDK's default chain and names the source it
+/// will find.
+async fn credentials(
+    loader: ConfigLoader,
+    opts: &AwsKmsOptions,
+    region: &str,
+) -> (ConfigLoader, String) {
+    if let (Some(ak), Some(sk)) = (&opts.access_key, &opts.secret_key) {
+        let creds = Credentials::new(
+            ak.clone(),
+            sk.as_str(),
+            opts.session_token.as_ref().map(|t| t.to_string()),
+            None,
+            "kms-static",
+        );
+        let source = opts
+            .credentials_source
+            .clone()
+            .unwrap_or_else(|| "stanza".into());
+        return (
+            loader.credentials_provider(SharedCredentialsProvider::new(creds)),
+            source,
+        );
+    }
+    let session_name = || {
+        opts.role_session_name
+            .clone()
+            .unwrap_or_else(|| "kms".into())
+    };
+    if let (Some(role), Some(token_file)) = (&opts.role_arn, &opts.web_identity_token_file) {
+        let provider =
+            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                .static_configuration(aws_config::web_identity_token::StaticConfiguration {
+                    web_identity_token_file: token_file.into(),
+                    role_arn: role.clone(),
+                    session_name: session_name(),
+                })
+                .configure(
+                    &aws_config::provider_config::ProviderConfig::default()
+                        .with_region(Some(Region::new(region.to_owned()))),
+                )
+                .build();
+        return (
+            loader.credentials_provider(provider),
+            format!("web identity, role {role}"),
+        );
+    }
+    if let Some(role) = &opts.role_arn {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name(session_name())
+            .region(Region::new(region.to_owned()))
+            .build()
+            .await;
+        return (
+            loader.credentials_provider(provider),
+            format!("assume role {role}"),
+        );
+    }
+    if opts.ignore_env {
+        let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+        if let Some(p) = &opts.shared_creds_profile {
+            profile = profile.profile_name(p);
+        }
+        if let Some(f) = &opts.shared_creds_filename {
+            profile = profile.profile_files(credentials_file(f));
+        }
+        let chain = aws_config::meta::credentials::CredentialsProviderChain::first_try(
+            "Profile",
+            profile.build(),
+        )
+        .or_else(
+            "EcsContainer",
+            aws_config::ecs::EcsCredentialsProvider::builder().build(),
+        )
+        .or_else(
+            "Ec2InstanceMetadata",
+            aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
+        );
+        return (
+            loader.credentials_provider(chain),
+            "SDK chain without environment (profile, container, instance)".to_owned(),
+        );
+    }
+    (loader, default_chain_source(opts))
+}
+
+/// The source the SDK's default credentials chain will use, for `kms check`.
+fn default_chain_source(opts: &AwsKmsOptions) -> String {
+    let env_keys = env("AWS_ACCESS_KEY_ID", false).is_some();
+    if let Some(p) = opts
+        .shared_creds_profile
+        .clone()
+        .or_else(|| env("AWS_PROFILE", false))
+    {
+        if env_keys {
+            "env".to_owned()
+        } else {
+            format!("profile {p}")
+        }
+    } else if env_keys {
+        "env".to_owned()
+    } else if env("AWS_WEB_IDENTITY_TOKEN_FILE", false).is_some() {
+        "web identity (env)".to_owned()
+    } else if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", false)
+        .or_else(|| env("AWS_CONTAINER_CREDENTIALS_FULL_URI", false))
+        .is_some()
+    {
+        "container".to_owned()
+    } else {
+        "SDK default chain (profile default, else instance)".to_owned()
+    }
+}
+
+/// The endpoint override and its source: options, then (unless ignored) the environment.
+/// Only the options' endpoint is set on the loader; the SDK reads the environment itself.
+fn endpoint(opts: &AwsKmsOptions) -> (Option<String>, String) {
+    if let Some(e) = &opts.endpoint {
+        let source = opts
+            .endpoint_source
+            .clone()
+            .unwrap_or_else(|| "stanza".into());
+        return (Some(e.clone()), source);
+    }
+    match env("AWS_ENDPOINT_URL_KMS", opts.ignore_env)
+        .map(|e| (e, "env AWS_ENDPOINT_URL_KMS"))
+        .or_else(|| env("AWS_ENDPOINT_URL", opts.ignore_env).map(|e| (e, "env AWS_ENDPOINT_URL")))
+    {
+        Some((e, src)) => (Some(e), src.to_owned()),
+        None => (None, "SDK default".to_owned()),
+    }
 }

@@ -5,7 +5,12 @@
 //!
 //! - `aws-lc` (default): aws-lc-rs, already in the tree through the AWS SDK and about ten
 //!   times faster than a default build of the aes-gcm crate on these machines;
-//! - `rustcrypto`: the pure-Rust `aes-gcm` crate, for builds without a C toolchain.
+//! - `rustcrypto`: the pure-Rust `aes-gcm` crate, for builds without a C toolchain;
+//! - `fips` (implies `aws-lc`): aws-lc-rs on AWS-LC's FIPS module (aws-lc-fips-sys). It changes
+//!   the crypto module, never the bytes written.
+//!
+//! Libraries below the application (backends, kms-envelope, kms-config) pick none: the
+//! application does, through the facade `kms` or kms-cli, or kms-core's default.
 //!
 //! When both are enabled, [`Aes256Gcm`] is aws-lc-rs and both modules stay reachable so that
 //! tests can prove the two write byte-identical output. Output never depends on the choice.
@@ -18,7 +23,10 @@ pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 
 #[cfg(not(any(feature = "aws-lc", feature = "rustcrypto")))]
-compile_error!("kms-core needs an AES-GCM provider: enable feature `aws-lc` or `rustcrypto`");
+compile_error!(
+    "kms-core needs an AES-GCM provider: enable feature `aws-lc` or `rustcrypto` \
+     (of the `kms` facade, `kms-cli` or `kms-core`)"
+);
 
 /// The provider compiled in as [`Aes256Gcm`].
 #[cfg(feature = "aws-lc")]
@@ -28,7 +36,9 @@ pub use aws_lc::Aes256Gcm;
 pub use rustcrypto::Aes256Gcm;
 
 /// The name of the provider behind [`Aes256Gcm`].
-pub const PROVIDER: &str = if cfg!(feature = "aws-lc") {
+pub const PROVIDER: &str = if cfg!(feature = "fips") {
+    "aws-lc-rs (FIPS module)"
+} else if cfg!(feature = "aws-lc") {
     "aws-lc-rs"
 } else {
     "aes-gcm (RustCrypto)"
@@ -216,5 +226,11 @@ mod tests {
             Aes256Gcm::new(&key).open_in_place(&nonce, b"", &mut bad),
             Err(Error::DecryptFailed)
         ));
+    }
+
+    #[cfg(feature = "fips")]
+    #[test]
+    fn the_fips_module_is_in_use() {
+        assert_eq!(aws_lc_rs::try_fips_mode(), Ok(()));
     }
 }

@@ -5,8 +5,13 @@
 //! - [`Proxy`]: an HTTP proxy in front of it that counts requests by KMS operation and injects
 //!   faults (refuse, delay, reset, 500, throttling).
 //! - [`integration_enabled`]: the explicit opt-out gate.
+//! - [`corpus::replay`]: the fuzz corpus replay for stable-Rust tests.
+//!
+//! The SDK clients for set-up (creating keys and aliases) are behind the default feature `aws`;
+//! crates that only replay fuzz corpora use `default-features = false` and build no SDK.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod corpus;
 mod proxy;
 
 use std::io::{Read, Write};
@@ -149,17 +154,20 @@ impl Moto {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    #[cfg(feature = "aws")]
     /// An SDK client for test set-up (create keys, aliases), with dummy credentials.
     pub async fn client(&self) -> aws_sdk_kms::Client {
         client_for(&self.endpoint).await
     }
 
+    #[cfg(feature = "aws")]
     /// Creates a symmetric key; returns its ARN.
     pub async fn create_key(&self) -> String {
         let out = self.client().await.create_key().send().await.unwrap();
         out.key_metadata().unwrap().arn().unwrap().to_owned()
     }
 
+    #[cfg(feature = "aws")]
     /// Creates a key with explicit usage and spec; returns its ARN.
     pub async fn create_key_with(
         &self,
@@ -178,6 +186,7 @@ impl Moto {
         out.key_metadata().unwrap().arn().unwrap().to_owned()
     }
 
+    #[cfg(feature = "aws")]
     /// Points `alias` (e.g. `alias/app`) at `key`, creating it if needed.
     pub async fn set_alias(&self, alias: &str, key: &str) {
         let c = self.client().await;
@@ -198,11 +207,13 @@ impl Moto {
     }
 }
 
+#[cfg(feature = "aws")]
 /// An SDK client for `endpoint` with dummy credentials (never the process environment's).
 pub async fn client_for(endpoint: &str) -> aws_sdk_kms::Client {
     client_in(endpoint, REGION).await
 }
 
+#[cfg(feature = "aws")]
 /// An SDK client for `endpoint` in `region` (moto keeps keys per region), dummy credentials.
 pub async fn client_in(endpoint: &str, region: &str) -> aws_sdk_kms::Client {
     let creds = aws_credential_types::Credentials::new(
