@@ -7,6 +7,8 @@ pub use kms_core::{Backend, BackendKind, BlobInfo, Error, KeyId, Purpose, Result
 
 #[cfg(feature = "envelope")]
 pub use kms_envelope as envelope;
+#[cfg(feature = "envelope")]
+pub use kms_envelope::{rewrap, value, Ciphertext, Decryptor, Encryptor, SecretBytes};
 
 #[cfg(feature = "config")]
 pub use kms_config as config;
@@ -31,6 +33,8 @@ use kms_core::BackendFactory;
 /// The backends compiled into this build: one line per backend feature. A stanza of any
 /// other type is a config error that names these.
 pub fn backends() -> Vec<&'static dyn BackendFactory> {
+    // Mutated only when a backend feature is on.
+    #[allow(unused_mut)]
     let mut backends: Vec<&'static dyn BackendFactory> = vec![&kms_aead::FACTORY];
     #[cfg(feature = "aws")]
     backends.push(&kms_aws::FACTORY);
