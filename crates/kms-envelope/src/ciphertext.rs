@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, Read};
 
-use kms_core::{BlobInfo, Error, Result};
+use kms_core::{awskms_mechanism, BackendKind, BlobInfo, Error, KeyId, Result};
 
 use crate::stream::{StreamHeader, MAGIC};
 
@@ -33,6 +33,62 @@ pub struct Value {
     pub bytes: usize,
     /// Whether it was base64 text (else binary protobuf).
     pub text: bool,
+}
+
+/// What a value says without a key. A BlobInfo does not name its backend: `kind` is
+/// inferred from the mechanism, the wrapped key and the shape of the key id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValueInfo {
+    /// Length of the input it was read from.
+    pub bytes: usize,
+    /// The backend kind, inferred.
+    pub kind: BackendKind,
+    /// `KeyInfo.mechanism`.
+    pub mechanism: u64,
+    /// What the mechanism means for this value's layout.
+    pub mechanism_description: &'static str,
+    /// Whether it is an envelope value (a wrapped data key).
+    pub is_envelope: bool,
+    /// Length of `ciphertext`.
+    pub ciphertext_bytes: usize,
+    /// Length of `iv`.
+    pub iv_bytes: usize,
+    /// Length of the wrapped data key.
+    pub wrapped_key_bytes: usize,
+    /// The recorded key id.
+    pub key_id: KeyId,
+}
+
+impl Value {
+    /// What the value says, without a key.
+    pub fn info(&self) -> ValueInfo {
+        let b = &self.blob;
+        let arn = b.key_id().starts_with("arn:aws");
+        let (kind, mechanism_description) = match (b.is_envelope(), arn) {
+            (true, true) => (
+                "awskms",
+                "envelope (mechanism 1): AES-256-GCM data key wrapped by KMS",
+            ),
+            (false, true) => ("awskms", "direct (mechanism 0): KMS ciphertext blob"),
+            (true, false) => (
+                "aead",
+                "envelope: AES-256-GCM data key wrapped by the aead key",
+            ),
+            (false, false) => ("aead", "direct: nonce ‖ AES-256-GCM ciphertext ‖ tag"),
+        };
+        ValueInfo {
+            bytes: self.bytes,
+            kind: BackendKind::from_static(kind),
+            mechanism: b.mechanism(),
+            mechanism_description,
+            is_envelope: b.mechanism() == awskms_mechanism::ENVELOPE_AES_GCM || b.is_envelope(),
+            ciphertext_bytes: b.ciphertext.len(),
+            iv_bytes: b.iv.len(),
+            wrapped_key_bytes: b.wrapped_key().len(),
+            key_id: b.recorded_key_id(),
+        }
+    }
 }
 
 /// A ciphertext input.

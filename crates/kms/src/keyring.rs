@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kms_config::{KmsConfig, WrapperConfig};
-use kms_core::{Backend, Purpose, Result};
+use kms_core::{Backend, Error, Purpose, Result, ResultExt, WrapContext};
 
 use crate::load::{load_config, ConfigOptions, LoadError};
 
@@ -16,6 +16,30 @@ pub struct Wrapper {
     pub config: WrapperConfig,
     /// The backend.
     pub backend: Arc<dyn Backend>,
+}
+
+impl Wrapper {
+    /// Proves the key works: a round trip of a random value through the backend (for AWS
+    /// KMS, an Encrypt and a Decrypt), as `kms check` does online.
+    ///
+    /// # Errors
+    /// The backend's error, with the stanza's place in `source` as context; `Error::Backend`
+    /// when the round trip returns different bytes.
+    pub async fn verify(&self, source: &str) -> Result<()> {
+        let place = self.config.place(source);
+        let probe = kms_core::random_array::<32>()?;
+        let ctx = WrapContext::pairs([("kms_check", "probe")]);
+        let wrapped = self.backend.wrap(&probe, &ctx).await.context(&place)?;
+        let back = self
+            .backend
+            .unwrap(&wrapped.bytes, &wrapped.key_id, &ctx)
+            .await
+            .context(&place)?;
+        if back.expose_secret() != probe {
+            return Err(Error::Backend("round trip returned different bytes".into()).context(place));
+        }
+        Ok(())
+    }
 }
 
 /// The wrappers of a config file, by purpose. It dereferences to
@@ -84,6 +108,25 @@ impl Keyring {
     /// The config file's name, for messages.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The one config-purpose wrapper, which protects `{{encrypt(..)}}` values.
+    ///
+    /// # Errors
+    /// [`LoadError::Invalid`] when the config has none, or more than one.
+    pub fn config_wrapper(&self) -> std::result::Result<&dyn Backend, LoadError> {
+        match self.for_purpose(Purpose::Config).as_slice() {
+            [one] => Ok(*one),
+            [] => Err(LoadError::Invalid(format!(
+                "{}: no kms stanza has purpose \"config\"; exactly one is needed",
+                self.source
+            ))),
+            many => Err(LoadError::Invalid(format!(
+                "{}: {} kms stanzas have purpose \"config\"; exactly one is allowed",
+                self.source,
+                many.len()
+            ))),
+        }
     }
 
     /// The wrappers by purpose, for the value and stream functions.

@@ -136,23 +136,7 @@ pub async fn load_config(path: &Path, options: &ConfigOptions) -> Result<KmsConf
     let keyring = Keyring::build(&kms_config, &[])
         .await
         .map_err(LoadError::Backend)?;
-    let ws = keyring.for_purpose(Purpose::Config);
-    let wrapper = match ws.as_slice() {
-        [one] => *one,
-        [] => {
-            return Err(LoadError::Invalid(format!(
-                "{}: no kms stanza has purpose \"config\"; exactly one is needed",
-                kms_config.source
-            )))
-        }
-        many => {
-            return Err(LoadError::Invalid(format!(
-                "{}: {} kms stanzas have purpose \"config\"; exactly one is allowed",
-                kms_config.source,
-                many.len()
-            )))
-        }
-    };
+    let wrapper = keyring.config_wrapper()?;
     let mut values = Zeroizing::new(Vec::with_capacity(markers.len()));
     for m in &markers {
         let at = format!(

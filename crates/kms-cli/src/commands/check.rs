@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use kms::core::WrapContext;
-
 use super::common::{build_keyring, load_config};
 use crate::cli::CheckArgs;
 use crate::failure::{CliResult, Failure};
@@ -31,25 +29,9 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
     let keyring = build_keyring(&config, &purposes).await?;
     for w in keyring.wrappers() {
         let cfg = &w.config;
-        // A round trip of a random value proves the key encrypts and decrypts.
-        let probe = kms::core::random_array::<32>().map_err(|e| Failure::from_error("", e))?;
-        let ctx = WrapContext::pairs([("kms_check", "probe")]);
-        let place = cfg.place(&config.source);
-        let wrapped = w
-            .backend
-            .wrap(&probe, &ctx)
+        w.verify(&config.source)
             .await
-            .map_err(|e| Failure::from_error(&place, e))?;
-        let back = w
-            .backend
-            .unwrap(&wrapped.bytes, &wrapped.key_id, &ctx)
-            .await
-            .map_err(|e| Failure::from_error(&place, e))?;
-        if back.expose_secret() != probe {
-            return Err(Failure::op(format!(
-                "{place}: round trip returned different bytes"
-            )));
-        }
+            .map_err(|e| Failure::from_error("", e))?;
         let details: String = w
             .backend
             .describe()

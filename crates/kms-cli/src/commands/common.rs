@@ -47,26 +47,6 @@ pub(crate) async fn build_encrypt_keyring(
     build_keyring(config, &eager).await
 }
 
-/// The one config-purpose wrapper; anything else is a clear error.
-pub(crate) fn single_config_wrapper<'a>(
-    config: &KmsConfig,
-    keyring: &'a Keyring,
-) -> CliResult<&'a dyn kms::Backend> {
-    let ws = keyring.for_purpose(Purpose::Config);
-    match ws.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(Failure::usage(format!(
-            "{}: no kms stanza has purpose \"config\"; exactly one is needed",
-            config.source
-        ))),
-        many => Err(Failure::usage(format!(
-            "{}: {} kms stanzas have purpose \"config\"; exactly one is allowed",
-            config.source,
-            many.len()
-        ))),
-    }
-}
-
 /// Reads a ciphertext input: a stream's header, or a whole value.
 pub(crate) fn read_ciphertext(name: &str, reader: &mut impl BufRead) -> CliResult<Ciphertext> {
     let head = reader

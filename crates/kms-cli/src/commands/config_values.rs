@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use kms::Purpose;
 
-use super::common::{build_keyring, load_file, single_config_wrapper};
+use super::common::{build_keyring, load_file};
 use zeroize::Zeroizing;
 
 use crate::cli::ConfigValueArgs;
@@ -30,7 +30,7 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
         },
     )
     .await?;
-    let wrapper = single_config_wrapper(&config, &keyring)?;
+    let wrapper = keyring.config_wrapper().map_err(Failure::from_load)?;
     let name = a.file.display().to_string();
     // On encrypt the file holds plain values: wiped when dropped.
     let text = Zeroizing::new(

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use kms::core::{awskms_mechanism, BlobInfo};
+use kms::envelope::ciphertext::ValueInfo;
 use kms::envelope::stream::StreamInfo;
 use kms::envelope::Ciphertext;
 use serde_json::{json, Value};
@@ -24,7 +24,7 @@ pub(crate) fn inspect(a: InspectArgs) -> CliResult<ExitCode> {
             };
             stream_report(&header.info(body_len))
         }
-        Ciphertext::Value(v) => blob_report(&v.blob, v.bytes),
+        Ciphertext::Value(v) => value_report(&v.info()),
     };
     if a.json {
         println!(
@@ -53,40 +53,21 @@ fn stream_report(info: &StreamInfo) -> Value {
     })
 }
 
-/// A BlobInfo does not name its backend: infer it from the mechanism, the wrapped key and
-/// the shape of the key id, and say so.
-fn infer_kind(b: &BlobInfo) -> (&'static str, &'static str) {
-    let arn = b.key_id().starts_with("arn:aws");
-    match (b.is_envelope(), arn) {
-        (true, true) => (
-            "awskms",
-            "envelope (mechanism 1): AES-256-GCM data key wrapped by KMS",
-        ),
-        (false, true) => ("awskms", "direct (mechanism 0): KMS ciphertext blob"),
-        (true, false) => (
-            "aead",
-            "envelope: AES-256-GCM data key wrapped by the aead key",
-        ),
-        (false, false) => ("aead", "direct: nonce ‖ AES-256-GCM ciphertext ‖ tag"),
-    }
-}
-
-fn blob_report(b: &BlobInfo, len: usize) -> Value {
-    let (kind, mechanism) = infer_kind(b);
+fn value_report(v: &ValueInfo) -> Value {
     json!({
         "format": "go-kms-wrapping BlobInfo",
         "version": 2,
         "purpose": Value::Null,
-        "bytes": len,
-        "backend_kind": kind,
+        "bytes": v.bytes,
+        "backend_kind": v.kind.as_str(),
         "backend_kind_inferred": true,
-        "mechanism": b.mechanism(),
-        "mechanism_description": mechanism,
-        "is_envelope": b.mechanism() == awskms_mechanism::ENVELOPE_AES_GCM || b.is_envelope(),
-        "ciphertext_bytes": b.ciphertext.len(),
-        "iv_bytes": b.iv.len(),
-        "wrapped_key_bytes": b.wrapped_key().len(),
-        "wrapped_keys": [ { "kind": kind, "key_id": b.key_id() } ],
+        "mechanism": v.mechanism,
+        "mechanism_description": v.mechanism_description,
+        "is_envelope": v.is_envelope,
+        "ciphertext_bytes": v.ciphertext_bytes,
+        "iv_bytes": v.iv_bytes,
+        "wrapped_key_bytes": v.wrapped_key_bytes,
+        "wrapped_keys": [ { "kind": v.kind.as_str(), "key_id": v.key_id.as_str() } ],
     })
 }
 
