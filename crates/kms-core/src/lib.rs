@@ -1,5 +1,19 @@
 //! Core types of the `kms` toolkit.
 //!
+//! ```
+//! use kms_core::{BlobInfo, KeyInfo};
+//!
+//! // A go-kms-wrapping value, as Boundary stores it: protobuf bytes, or base64url text.
+//! let blob = BlobInfo {
+//!     ciphertext: b"opaque".to_vec(),
+//!     key_info: Some(KeyInfo { key_id: "global_root".into(), ..Default::default() }),
+//!     ..Default::default()
+//! };
+//! assert_eq!(BlobInfo::from_bytes(&blob.to_bytes()).unwrap(), blob);
+//! assert_eq!(BlobInfo::from_text(&blob.to_text()).unwrap(), blob);
+//! assert_eq!(blob.recorded_key_id(), "global_root");
+//! ```
+//!
 //! This crate is the small joint that every backend implements and every layer above builds on:
 //!
 //! - [`Backend`]: the object-safe async trait through which a backend protects small secrets
@@ -13,19 +27,6 @@
 //! - `testkit` (feature `testkit`): the conformance suite every backend must pass.
 //!
 //! It does no network or file I/O and depends on no SDK.
-//!
-//! ```
-//! use kms_core::{BlobInfo, KeyInfo};
-//! use prost::Message;
-//!
-//! let blob = BlobInfo {
-//!     ciphertext: b"opaque".to_vec(),
-//!     key_info: Some(KeyInfo { key_id: "global_root".into(), ..Default::default() }),
-//!     ..Default::default()
-//! };
-//! let bytes = blob.encode_to_vec();
-//! assert_eq!(BlobInfo::decode_strict(&bytes).unwrap(), blob);
-//! ```
 #![forbid(unsafe_code)]
 
 mod backend;
