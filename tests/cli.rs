@@ -600,6 +600,76 @@ fn interop_with_the_independent_python_peer_aead() {
     assert_eq!(out.stdout, b"from rust");
 }
 
+/// Runs the Python peer with `args`, feeding `input`; returns its stdout.
+fn run_peer(args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("python3")
+        .arg(interop_peer())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the peer failed: {args:?}");
+    out.stdout
+}
+
+#[test]
+fn aead_keys_of_128_and_192_bits_as_boundary_accepts() {
+    use base64::Engine;
+    let e = Env::new();
+    for bits in ["128", "192", "256"] {
+        let o = run(&["keygen", "--bits", bits]);
+        assert_code(&o, 0);
+        let key = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&key)
+            .unwrap();
+        assert_eq!(raw.len() * 8, bits.parse::<usize>().unwrap());
+        let cfg = e.write(
+            &format!("k{bits}.hcl"),
+            aead_config(&[("root", &key, "k"), ("config", &key, "c")]),
+        );
+        // Streams.
+        let input = e.write("in.bin", data(70_000));
+        let enc = e.p(&format!("in{bits}.kms"));
+        assert_code(&run(&["encrypt", "-c", &cfg, "-o", &enc, &input]), 0);
+        let o = run(&["decrypt", "-c", &cfg, &enc]);
+        assert_code(&o, 0);
+        assert_eq!(o.stdout, data(70_000));
+        // Values, both ways with the independent peer (AES-GCM of the key's size).
+        let theirs = run_peer(&["aead-encrypt", "--key", &key, "--b64"], b"from python");
+        let f = e.write("peer.b64", String::from_utf8(theirs).unwrap().trim());
+        let o = run(&["decrypt", "-c", &cfg, "--purpose", "config", &f]);
+        assert_code(&o, 0);
+        assert_eq!(o.stdout, b"from python");
+        let file = e.write("v.txt", "{{encrypt(from rust)}}");
+        let o = run(&["config", "encrypt", "-c", &cfg, "--strip", &file]);
+        assert_code(&o, 0);
+        let ours = String::from_utf8(o.stdout).unwrap();
+        let back = run_peer(
+            &["aead-decrypt", "--key", &key, "--b64"],
+            ours.trim().as_bytes(),
+        );
+        assert_eq!(back, b"from rust");
+    }
+    let o = run(&["keygen", "--bits", "64"]);
+    assert_code(&o, 2);
+    // Other sizes are refused, naming the ones allowed.
+    let cfg = e.write(
+        "bad.hcl",
+        aead_config(&[(
+            "root",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "k",
+        )]),
+    );
+    let o = run(&["check", "--offline", "-c", &cfg]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("need 16, 24 or 32"), "{}", stderr(&o));
+}
+
 // ---------------------------------------------------------------------------------------------
 // awskms end to end, against moto (a real KMS API server on a loopback port).
 

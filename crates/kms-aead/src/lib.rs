@@ -6,18 +6,19 @@ mod stanza;
 pub use stanza::{decode_aead_key, AeadConfig, AeadFactory, FACTORY, SCHEMA};
 
 use async_trait::async_trait;
-use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
+use kms_core::cipher::{AesGcm, NONCE_LEN, TAG_LEN};
+use kms_core::AesKey;
 use kms_core::{
-    Backend, BackendKind, Error, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext,
-    Wrapped,
+    Backend, BackendKind, Error, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped,
 };
 
 /// The backend type name, as in `kms "aead" {...}`.
 pub const KIND: BackendKind = BackendKind::from_static("aead");
 
-/// A static AES-256-GCM key with its configured `key_id`.
+/// A static AES-GCM key (128, 192 or 256 bits, as Boundary allows) with its configured
+/// `key_id`.
 pub struct AeadBackend {
-    cipher: Aes256Gcm,
+    cipher: AesGcm,
     key_id: KeyId,
 }
 
@@ -31,10 +32,11 @@ impl std::fmt::Debug for AeadBackend {
 }
 
 impl AeadBackend {
-    /// A backend over `key`, recording `key_id` (may be empty, as Boundary allows).
-    pub fn new(key: Key256, key_id: impl Into<KeyId>) -> Self {
+    /// A backend over `key` (a [`Key256`] or any [`AesKey`]), recording `key_id` (may be
+    /// empty, as Boundary allows).
+    pub fn new(key: impl Into<AesKey>, key_id: impl Into<KeyId>) -> Self {
         AeadBackend {
-            cipher: Aes256Gcm::new(&key),
+            cipher: AesGcm::with_key(&key.into()),
             key_id: key_id.into(),
         }
     }
@@ -104,11 +106,24 @@ impl Backend for AeadBackend {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use kms_core::Key256;
 
     #[tokio::test]
     async fn conformance() {
         let backend = AeadBackend::new(Key256::new([7; 32]), "global_root");
         kms_core::testkit::check_backend(&backend, &kms_core::testkit::Options::default()).await;
+    }
+
+    #[tokio::test]
+    async fn conformance_with_128_and_192_bit_keys() {
+        for bits in [128, 192] {
+            let backend = AeadBackend::new(AesKey::generate(bits).unwrap(), "k");
+            let opts = kms_core::testkit::Options {
+                max_bit_flips: Some(64),
+                ..Default::default()
+            };
+            kms_core::testkit::check_backend(&backend, &opts).await;
+        }
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::Engine;
 use kms_core::stanza::{Attribute, BackendFactory, KeyIdentity, Problem, Schema, Stanza};
-use kms_core::{Backend, Error, Key256, Result};
+use kms_core::{AesKey, Backend, Error, Result};
 
 use crate::{AeadBackend, KIND};
 
@@ -33,8 +33,8 @@ pub struct AeadFactory;
 /// A resolved `kms "aead"` stanza.
 #[derive(Clone)]
 pub struct AeadConfig {
-    /// The 256-bit key.
-    pub key: Key256,
+    /// The 128-, 192- or 256-bit key.
+    pub key: AesKey,
     /// The configured key id (may be empty).
     pub key_id: String,
 }
@@ -83,18 +83,18 @@ impl AeadConfig {
     }
 }
 
-/// Decodes an aead `key`: standard base64, padded or not, of exactly 32 bytes; surrounding
-/// white space is ignored.
+/// Decodes an aead `key`: standard base64, padded or not, of 16, 24 or 32 bytes (AES-128,
+/// -192 or -256, as Boundary accepts); surrounding white space is ignored.
 ///
 /// # Errors
-/// A message saying the text is `not base64`, or that it `decodes to N bytes, need 32`. It
-/// never shows the text.
+/// A message saying the text is `not base64`, or that it `decodes to N bytes, need 16, 24
+/// or 32`. It never shows the text.
 ///
 /// ```
 /// assert!(kms_aead::decode_aead_key("FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=").is_ok());
-/// assert!(kms_aead::decode_aead_key("AAAA").unwrap_err().contains("decodes to 3 bytes, need 32"));
+/// assert!(kms_aead::decode_aead_key("AAAA").unwrap_err().contains("decodes to 3 bytes, need 16, 24 or 32"));
 /// ```
-pub fn decode_aead_key(text: &str) -> std::result::Result<Key256, String> {
+pub fn decode_aead_key(text: &str) -> std::result::Result<AesKey, String> {
     let t = text.trim();
     let engines = [
         &base64::engine::general_purpose::STANDARD,
@@ -107,7 +107,8 @@ pub fn decode_aead_key(text: &str) -> std::result::Result<Key256, String> {
             "is not base64 (standard alphabet, as `kms keygen` prints; value hidden)".to_owned()
         })?;
     let bytes = zeroize::Zeroizing::new(bytes);
-    Key256::from_slice(&bytes).map_err(|n| format!("decodes to {n} bytes, need 32 (value hidden)"))
+    AesKey::from_slice(&bytes)
+        .map_err(|n| format!("decodes to {n} bytes, need 16, 24 or 32 (value hidden)"))
 }
 
 #[async_trait]
@@ -165,7 +166,14 @@ mod tests {
         let e = decode_aead_key("not-base64!").err().unwrap_or_default();
         assert!(e.contains("not base64"), "{e}");
         let e = decode_aead_key("AAAA").err().unwrap_or_default();
-        assert!(e.contains("decodes to 3 bytes, need 32"), "{e}");
+        assert!(e.contains("decodes to 3 bytes, need 16, 24 or 32"), "{e}");
+        for (text, bits) in [
+            ("AAAAAAAAAAAAAAAAAAAAAA==", 128),
+            ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 192),
+            (padded, 256),
+        ] {
+            assert_eq!(decode_aead_key(text).unwrap().bits(), bits, "{text}");
+        }
         let url_safe = "FqxvapaN8ULxnZmK7-0CvoM985iptfJWW7YP3uiVjkE=";
         assert!(decode_aead_key(url_safe)
             .err()

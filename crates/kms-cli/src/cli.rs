@@ -17,8 +17,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Print a fresh random 256-bit key, base64, for an aead stanza's `key`.
-    Keygen,
+    /// Print a fresh random key, base64, for an aead stanza's `key` (256 bits by default).
+    Keygen(KeygenArgs),
     /// Encrypt a file or stdin into the kms stream format.
     Encrypt(EncryptArgs),
     /// Decrypt a kms stream file or a go-kms-wrapping BlobInfo value.
@@ -32,6 +32,13 @@ pub(crate) enum Command {
     /// Protect values inside config files with {{encrypt(..)}} / {{decrypt(..)}} markers.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// The key size: AES-128, -192 or -256, all of which Boundary's aead stanza accepts.
+    #[arg(long, default_value = "256", value_parser = ["128", "192", "256"])]
+    pub(crate) bits: String,
 }
 
 #[derive(Debug, Args)]

@@ -45,7 +45,7 @@ pub use blob::{awskms_mechanism, BlobInfo, KeyInfo};
 pub use error::{Error, Result, ResultExt};
 pub use kind::BackendKind;
 pub use purpose::{ParsePurposeError, Purpose};
-pub use secret::{Key256, SecretBytes, SecretString};
+pub use secret::{AesKey, Key256, SecretBytes, SecretString};
 pub use stanza::BackendFactory;
 
 /// Fills `buf` from the operating system's random number generator.

@@ -129,6 +129,62 @@ impl fmt::Debug for Key256 {
     }
 }
 
+/// An AES key of 128, 192 or 256 bits (an aead root key: Boundary accepts all three),
+/// zeroized on drop. `Debug` shows only its size.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AesKey(Zeroizing<Vec<u8>>);
+
+impl AesKey {
+    /// The key sizes in bytes.
+    pub const LENGTHS: [usize; 3] = [16, 24, 32];
+
+    /// Copies a slice of 16, 24 or 32 bytes; otherwise returns its length.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, usize> {
+        if AesKey::LENGTHS.contains(&bytes.len()) {
+            Ok(AesKey(Zeroizing::new(bytes.to_vec())))
+        } else {
+            Err(bytes.len())
+        }
+    }
+
+    /// A fresh key of `bits` (128, 192 or 256) from the OS RNG.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] for another size; the RNG's error.
+    pub fn generate(bits: usize) -> crate::Result<Self> {
+        if !AesKey::LENGTHS.contains(&(bits / 8)) || bits % 8 != 0 {
+            return Err(crate::Error::InvalidInput(format!(
+                "an AES key has 128, 192 or 256 bits, not {bits}"
+            )));
+        }
+        let mut k = Zeroizing::new(vec![0u8; bits / 8]);
+        crate::fill_random(&mut k)?;
+        Ok(AesKey(k))
+    }
+
+    /// The key bytes.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The key size in bits.
+    pub fn bits(&self) -> usize {
+        self.0.len() * 8
+    }
+}
+
+impl From<Key256> for AesKey {
+    fn from(k: Key256) -> Self {
+        AesKey(Zeroizing::new(k.expose_secret().to_vec()))
+    }
+}
+
+impl fmt::Debug for AesKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AesKey([REDACTED; {} bits])", self.bits())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +196,21 @@ mod tests {
         let k = Key256::new([0x41; 32]);
         assert_eq!(format!("{k:?}"), "Key256([REDACTED])");
         assert_eq!(format!("{k:#?}"), "Key256([REDACTED])");
+    }
+
+    #[test]
+    fn aes_key_sizes() {
+        for n in [16, 24, 32] {
+            let k = AesKey::from_slice(&vec![7u8; n]).unwrap();
+            assert_eq!(k.bits(), n * 8);
+            assert_eq!(
+                format!("{k:?}"),
+                format!("AesKey([REDACTED; {} bits])", n * 8)
+            );
+            assert_eq!(AesKey::generate(n * 8).unwrap().expose_secret().len(), n);
+        }
+        assert_eq!(AesKey::from_slice(&[0u8; 31]).unwrap_err(), 31);
+        assert!(AesKey::generate(64).is_err() && AesKey::generate(130).is_err());
     }
 
     #[test]

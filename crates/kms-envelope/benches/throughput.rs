@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kms_aead::AeadBackend;
-use kms_core::cipher::Aes256Gcm;
+use kms_core::cipher::AesGcm;
 use kms_core::{Key256, Purpose};
 use kms_envelope::stream::{seal_header, DEFAULT_SEGMENT_SIZE};
 use kms_envelope::value::{encrypt_value, Mechanism};
@@ -18,7 +18,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("aes256gcm");
     let mib = 1usize << 20;
     g.throughput(Throughput::Bytes(mib as u64));
-    let gcm = Aes256Gcm::new(&key);
+    let gcm = AesGcm::new(&key);
     let mut buf = vec![0u8; mib];
     g.bench_function("raw seal 1 MiB, one core", |b| {
         b.iter(|| gcm.seal_detached(&[0; 12], b"", &mut buf).unwrap())

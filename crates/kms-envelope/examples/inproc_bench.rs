@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use kms_aead::AeadBackend;
-use kms_core::cipher::Aes256Gcm;
+use kms_core::cipher::AesGcm;
 use kms_core::Key256;
 use kms_envelope::value::{encrypt_value, encrypt_value_owned, Mechanism};
 
@@ -27,7 +27,7 @@ fn main() {
         .unwrap_or(1.0);
     let min = Duration::from_secs_f64(secs);
     let key = Key256::new([7; 32]);
-    let gcm = Aes256Gcm::new(&key);
+    let gcm = AesGcm::new(&key);
     let mut buf = vec![0u8; 1 << 20];
     let nonce = [0u8; 12];
     let raw = measure(min, || {

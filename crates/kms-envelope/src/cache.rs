@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
+use kms_core::cipher::{AesGcm, NONCE_LEN, TAG_LEN};
 use kms_core::{
     awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Result, SecretBytes,
     WrapContext,
@@ -47,7 +47,7 @@ impl Default for CacheLimits {
 
 // The lock is a std Mutex: no critical section awaits while holding it.
 struct Entry {
-    cipher: Aes256Gcm,
+    cipher: AesGcm,
     wrapped: Vec<u8>,
     key_id: KeyId,
     created: Instant,
@@ -104,7 +104,7 @@ impl<'a> CachingEncryptor<'a> {
             .wrap(key.expose_secret(), &WrapContext::None)
             .await?;
         let entry = Entry {
-            cipher: Aes256Gcm::new(&key),
+            cipher: AesGcm::new(&key),
             wrapped: wrapped.bytes,
             key_id: wrapped.key_id,
             created: Instant::now(),
@@ -246,7 +246,7 @@ impl DecryptCache {
             }
         };
         let mut buf = SecretBytes::from_slice(&blob.ciphertext);
-        let n = Aes256Gcm::new(&key)
+        let n = AesGcm::new(&key)
             .open_in_place(&iv, aad, buf.expose_secret_mut())?
             .len();
         buf.expose_secret_mut().truncate(n);

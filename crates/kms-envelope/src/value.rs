@@ -11,7 +11,7 @@
 //! The default is the backend's preference ([`Backend::prefers_direct_values`]): aead → direct,
 //! awskms → envelope. These keep our values readable by Boundary and go-kms-wrapping.
 
-use kms_core::cipher::{Aes256Gcm, NONCE_LEN, TAG_LEN};
+use kms_core::cipher::{AesGcm, NONCE_LEN, TAG_LEN};
 use kms_core::{
     awskms_mechanism, Backend, BlobInfo, Error, Key256, KeyId, KeyInfo, Purpose, Result,
     SecretBytes, WrapContext,
@@ -102,7 +102,7 @@ pub async fn encrypt_value_owned(
         .wrap(data_key.expose_secret(), &WrapContext::None)
         .await?;
     plaintext.reserve_exact(TAG_LEN);
-    let tag = Aes256Gcm::new(&data_key).seal_detached(&iv, aad, &mut plaintext)?;
+    let tag = AesGcm::new(&data_key).seal_detached(&iv, aad, &mut plaintext)?;
     plaintext.extend_from_slice(&tag);
     Ok(BlobInfo {
         ciphertext: plaintext,
@@ -149,7 +149,7 @@ pub async fn decrypt_value(
             let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
             let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
             let mut buf = SecretBytes::from_slice(&blob.ciphertext);
-            let n = Aes256Gcm::new(&key)
+            let n = AesGcm::new(&key)
                 .open_in_place(&iv, aad, buf.expose_secret_mut())?
                 .len();
             buf.expose_secret_mut().truncate(n);

@@ -14,7 +14,7 @@ use crate::failure::CliResult;
 
 pub(crate) async fn run(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
-        Command::Keygen => keygen(),
+        Command::Keygen(a) => keygen(a.bits.parse().unwrap_or(256)),
         Command::Encrypt(a) => crypt::encrypt(a).await,
         Command::Decrypt(a) => crypt::decrypt(a).await,
         Command::Inspect(a) => inspect::inspect(a),
@@ -25,9 +25,9 @@ pub(crate) async fn run(cli: Cli) -> CliResult<ExitCode> {
     }
 }
 
-fn keygen() -> CliResult<ExitCode> {
+fn keygen(bits: usize) -> CliResult<ExitCode> {
     use base64::Engine;
-    let key = kms::core::Key256::generate()
+    let key = kms::core::AesKey::generate(bits)
         .map_err(|e| crate::failure::Failure::from_error("keygen", e))?;
     println!(
         "{}",

@@ -2,7 +2,7 @@
 //! derived from it (payload key, MAC key, commitment).
 
 use hkdf::Hkdf;
-use kms_core::cipher::{Aes256Gcm, NONCE_LEN};
+use kms_core::cipher::{AesGcm, NONCE_LEN};
 use kms_core::{Backend, BackendKind, Error, Key256, Purpose, Result};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -17,7 +17,7 @@ use crate::select;
 
 /// Keys derived for one file. Zeroized on drop.
 pub(super) struct FileKeys {
-    pub(super) payload: Aes256Gcm,
+    pub(super) payload: AesGcm,
     pub(super) mac_key: Zeroizing<[u8; 32]>,
     pub(super) commitment: [u8; 32],
 }
@@ -38,7 +38,7 @@ impl FileKeys {
         let mut commitment = [0u8; 32];
         commitment.copy_from_slice(&okm[64..]);
         Ok(FileKeys {
-            payload: Aes256Gcm::new(&payload),
+            payload: AesGcm::new(&payload),
             mac_key,
             commitment,
         })
