@@ -5,6 +5,7 @@
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
+mod hclv1;
 mod markers;
 mod raw;
 mod resolve;
