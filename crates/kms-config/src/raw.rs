@@ -154,12 +154,16 @@ fn hcl_block(item: &Item) -> RawBlock {
 }
 
 /// Reads the `kms` blocks of a JSON file, in the shapes Boundary's HCL v1 reader accepts:
-/// `{"kms": [{"TYPE": {...}}, {"TYPE2": {...}}]}`, `{"kms": {"TYPE": {...}}}`, and a list
-/// of bodies under one type, `{"kms": {"TYPE": [{...}, {...}]}}`.
+/// `{"kms": [{"TYPE": {...}}, {"TYPE2": {...}}]}` and `{"kms": {"TYPE": {...}}}`. Text
+/// that does not start with `{` is HCL, as `hcl.Parse` decides.
 ///
 /// A syntax error is the one problem reported; shape problems are all reported, and the
 /// blocks that are well formed are still read.
 pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
+    if !text.trim_start().starts_with('{') {
+        // hcl.Parse decides by the text, not the file name.
+        return parse_hcl(text, file);
+    }
     // serde_json is the judge of syntax and gives the messages; json::parse adds positions.
     if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
         let message = format!(
@@ -168,6 +172,18 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
             json_error_text(&e)
         );
         return Err(vec![file_error(file, Some(e.line()), message)]);
+    }
+    if let Some(at) = json::slash_escape(text) {
+        let line = line_of(text, at);
+        let column = text[..at]
+            .rsplit('\n')
+            .next()
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        let message = format!(
+            "JSON syntax error at column {column}: illegal char escape \\/ (HCL v1 reads JSON strings with Go's escapes)"
+        );
+        return Err(vec![file_error(file, Some(line), message)]);
     }
     let Some(root) = json::parse(text) else {
         return Err(vec![file_error(file, None, "JSON syntax error".to_owned())]);
@@ -197,33 +213,39 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
                 continue;
             };
             for (kind, body) in types {
-                let bodies: Vec<&json::Spanned> = match &body.value {
-                    json::J::Arr(a) => a.iter().collect(),
-                    _ => vec![body],
-                };
-                for b in bodies {
-                    let kind = kind.to_ascii_lowercase();
-                    match &b.value {
-                        json::J::Obj(map) => {
-                            let attrs = json_members(map);
-                            blocks.push(RawBlock {
-                                kind,
-                                line: line(b.offset),
-                                problems: Vec::new(),
-                                attrs,
-                            });
-                        }
-                        other => errors.push(ConfigError {
-                            file: file.to_owned(),
+                if let json::J::Arr(_) = &body.value {
+                    // HCL v1's JSON flattening leaves such a list under a kms block of
+                    // type "kms", which Boundary then refuses.
+                    errors.push(ConfigError {
+                        file: file.to_owned(),
+                        line: line(body.offset),
+                        block: Some(format!("kms \"{}\"", kind.to_ascii_lowercase())),
+                        key: None,
+                        message: "a list of stanzas under one type is not read by Boundary; \
+                                  write {\"kms\": [{\"TYPE\": {...}}, {\"TYPE\": {...}}]}"
+                            .to_owned(),
+                    });
+                    continue;
+                }
+                let b = body;
+                let kind = kind.to_ascii_lowercase();
+                match &b.value {
+                    json::J::Obj(map) => {
+                        let attrs = json_members(map);
+                        blocks.push(RawBlock {
+                            kind,
                             line: line(b.offset),
-                            block: Some(format!("kms \"{kind}\"")),
-                            key: None,
-                            message: format!(
-                                "the stanza body must be an object, not {}",
-                                other.kind()
-                            ),
-                        }),
+                            problems: Vec::new(),
+                            attrs,
+                        });
                     }
+                    other => errors.push(ConfigError {
+                        file: file.to_owned(),
+                        line: line(b.offset),
+                        block: Some(format!("kms \"{kind}\"")),
+                        key: None,
+                        message: format!("the stanza body must be an object, not {}", other.kind()),
+                    }),
                 }
             }
         }
@@ -364,10 +386,14 @@ mod tests {
         let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"demo\": {\"purpose\": \"root\"}},\n  {\"other\": [{\"purpose\": \"x\"}, {\"purpose\": \"y\"}]}\n ]\n}";
         let (b, _) = parse_json(text, "t.json").unwrap_or_default();
         let got: Vec<_> = b.iter().map(|b| (b.kind.as_str(), b.line)).collect();
-        assert_eq!(
-            got,
-            [("demo", Some(4)), ("other", Some(5)), ("other", Some(5))]
+        assert_eq!(got, [("demo", Some(4))]);
+        let (_, e) = parse_json(text, "t.json").unwrap_or_default();
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].message.contains("list of stanzas under one type"),
+            "{e:?}"
         );
+        assert_eq!(e[0].line, Some(5));
         let (b, _) = parse_json("{\"kms\": {\"DEMO\": {\"purpose\": [\"root\"]}}}", "t.json")
             .unwrap_or_default();
         assert_eq!(b[0].kind, "demo");
@@ -383,7 +409,31 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].line, Some(1));
+        // Text that does not start with `{` is HCL, as hcl.Parse decides.
         let e = parse_json("[]", "t.json").err().unwrap_or_default();
-        assert!(e[0].message.contains("must be an object"));
+        assert!(e[0].message.starts_with("HCL syntax error"), "{e:?}");
+        let (b, _) =
+            parse_json("kms \"demo\" { purpose = \"root\" }", "t.json").unwrap_or_default();
+        assert_eq!(b.len(), 1);
+        let e = parse_json("{\"kms\": {\"demo\": {\"key_id\": \"a\\/b\"}}}", "t.json")
+            .err()
+            .unwrap_or_default();
+        assert!(e[0].message.contains("illegal char escape"), "{e:?}");
+        let (b, _) = parse_json(
+            "{\"kms\": {\"demo\": {\"a\": 1e3, \"b\": 1.0, \"c\": null, \"d\": [\"x\", true], \"e\": 99999999999999999999}}}",
+            "t.json",
+        )
+        .unwrap_or_default();
+        let v: Vec<Val> = b[0].attrs.iter().map(|a| a.value.clone()).collect();
+        assert_eq!(
+            v,
+            [
+                Val::Num("1000".into()),
+                Val::Num("1".into()),
+                Val::Str(String::new()),
+                Val::List(vec![Val::Str("x".into())]),
+                Val::Other("a number out of range"),
+            ]
+        );
     }
 }
