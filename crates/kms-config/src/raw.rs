@@ -175,11 +175,12 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
     }
     if let Some(at) = json::slash_escape(text) {
         let line = line_of(text, at);
-        let column = text[..at]
-            .rsplit('\n')
-            .next()
+        // The column of the `/`, where HCL v1 reports it.
+        let column = text
+            .get(..at)
+            .and_then(|t| t.rsplit('\n').next())
             .map_or(0, |l| l.chars().count())
-            + 1;
+            + 2;
         let message = format!(
             "JSON syntax error at column {column}: illegal char escape \\/ (HCL v1 reads JSON strings with Go's escapes)"
         );
@@ -352,6 +353,14 @@ mod tests {
                 e[0].message.starts_with("HCL syntax error at column"),
                 "{e:?}"
             );
+        }
+        // Hostile nesting is an error, not a stack overflow.
+        for deep in [
+            "x = ".to_owned() + &"[".repeat(100_000),
+            "a { ".repeat(100_000),
+        ] {
+            let e = parse_hcl(&deep, "t.hcl").err().unwrap_or_default();
+            assert!(e[0].message.contains("levels deep"), "{e:?}");
         }
         // KMS in any case is a kms block; a trailing `key =` at the end is dropped, as in Go.
         let (b, _) = parse_hcl("KMS demo { purpose = \"root\" }\nx =", "t.hcl").unwrap_or_default();

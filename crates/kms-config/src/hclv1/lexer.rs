@@ -362,7 +362,11 @@ impl Lexer {
         if ch != '\n' {
             return self.err("invalid characters in heredoc anchor");
         }
-        let ident: Vec<char> = self.src.get(offs..self.at.idx - 1).unwrap_or(&[]).to_vec();
+        let ident: Vec<char> = self
+            .src
+            .get(offs..self.at.idx.saturating_sub(1))
+            .unwrap_or(&[])
+            .to_vec();
         if ident.is_empty() || ident == ['-'] {
             return self.err("zero-length heredoc anchor");
         }
@@ -371,7 +375,10 @@ impl Lexer {
         loop {
             let ch = self.next()?;
             if ch == '\n' {
-                let line = self.src.get(line_start..self.at.idx - 1).unwrap_or(&[]);
+                let line = self
+                    .src
+                    .get(line_start..self.at.idx.saturating_sub(1))
+                    .unwrap_or(&[]);
                 if line.len() >= ident.len() && is_anchor_line(line, anchor) {
                     return Ok(());
                 }
