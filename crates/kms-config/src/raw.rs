@@ -201,6 +201,14 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
     let mut errors = Vec::new();
     for (key, kms) in top.iter().filter(|(k, _)| k == "kms") {
         let items: Vec<&json::Spanned> = match &kms.value {
+            // HCL v1's JSON flattening leaves an empty list as the value of a kms block,
+            // which configutil refuses.
+            json::J::Arr(a) if a.is_empty() => {
+                let message =
+                    format!("\"{key}\" is an empty list; Boundary wants objects keyed by type");
+                errors.push(file_error(file, line(kms.offset), message));
+                continue;
+            }
             json::J::Arr(a) => a.iter().collect(),
             _ => vec![kms],
         };
