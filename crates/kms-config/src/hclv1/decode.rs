@@ -5,7 +5,8 @@
 //! new text, lists append, and a value of another type is an error. A nested block is a
 //! list of objects, which no kms setting takes.
 
-use super::lexer::{heredoc_value, unquote, Kind, Token};
+use super::lexer::{Kind, Token};
+use super::strconv::{heredoc_value, unquote};
 use super::{Item, Node};
 use crate::raw::Val;
 

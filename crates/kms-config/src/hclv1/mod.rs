@@ -6,6 +6,7 @@
 mod decode;
 mod lexer;
 mod parser;
+mod strconv;
 
 pub(crate) use decode::{decode_body, key_value};
 pub(crate) use lexer::{Kind, Token};
@@ -66,7 +67,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Item>, SyntaxError> {
 /// (`decode.rs`); elsewhere Boundary never reads them.
 fn check_strings(items: &[Item]) -> Result<(), SyntaxError> {
     for t in items.iter().filter_map(|i| i.keys.first()) {
-        if t.kind == Kind::String && lexer::unquote(&t.text).is_none() {
+        if t.kind == Kind::String && strconv::unquote(&t.text).is_none() {
             return Err(SyntaxError {
                 pos: t.pos,
                 message: "invalid escape in a key".to_owned(),
