@@ -16,7 +16,7 @@ pub static SCHEMA: Schema = Schema {
     attributes: &[
         Attribute::text("aead_type").indirect(),
         Attribute::text("key").secret().indirect().required_because(
-            "an aead stanza needs key = base64 of 32 bytes (kms keygen prints one)",
+            "an aead stanza needs key = base64 of 16, 24 or 32 bytes (kms keygen prints one)",
         ),
         Attribute::text("key_id").indirect(),
     ],

@@ -5,6 +5,7 @@
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
+mod hclv1;
 mod markers;
 mod raw;
 mod resolve;
@@ -59,7 +60,8 @@ impl WrapperConfig {
     }
 }
 
-/// The file syntax.
+/// The file syntax a caller expects. As in Boundary (`hcl.Parse`), the text has the last
+/// word: text whose first non-blank character is `{` is read as JSON, any other as HCL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// HCL (Boundary's usual syntax).

@@ -1,17 +1,8 @@
-//! Syntax: HCL (hcl-edit, for positions) or JSON, into raw `kms` blocks. Every other
-//! top-level block and attribute is ignored.
-//!
-//! Values are read, not evaluated: literals, lists, parentheses, negative numbers and
-//! heredocs without interpolation. Variables, functions, operators and `${...}` templates
-//! are reported as values of an unsupported kind (Boundary reads HCL v1, which has none of
-//! them, and evaluating them could panic inside the evaluator on inputs such as `1 % 0`).
-
-use hcl_edit::expr::{Expression, UnaryOperator};
-use hcl_edit::structure::{Block, BlockLabel, Body};
-use hcl_edit::template::{Element, Template};
-use hcl_edit::Span;
+//! Syntax: HCL v1 (`crate::hclv1`, Boundary's reader) or JSON, into raw `kms` blocks. Every
+//! other top-level block and attribute is ignored, once the whole file has parsed.
 
 use crate::error::ConfigError;
+use crate::hclv1::{self, Item, Node};
 
 mod json;
 
@@ -94,32 +85,35 @@ fn file_error(file: &str, line: Option<usize>, message: String) -> ConfigError {
     }
 }
 
-/// Reads the `kms` blocks of an HCL file. A syntax error is the one problem reported.
+/// Reads the `kms` blocks of an HCL file, as `hcl.Parse` and configutil do: text whose first
+/// non-blank character is `{` is JSON; a top-level item whose key is `kms` (in any case) is
+/// a kms block. A syntax error anywhere in the file is the one problem reported.
 pub(crate) fn parse_hcl(text: &str, file: &str) -> Parsed {
-    let body: Body = hcl_edit::parser::parse_body(text).map_err(|e| {
-        let loc = e.location();
-        // The message never quotes the input, so it cannot show a secret.
-        let message = format!(
-            "HCL syntax error at column {}: {}",
-            loc.column(),
-            e.message().replace('\n', " ")
-        );
-        vec![file_error(file, Some(loc.line()), message)]
+    if text.trim_start().starts_with('{') {
+        return parse_json(text, file);
+    }
+    let items = hclv1::parse(text).map_err(|e| {
+        let message = format!("HCL syntax error at column {}: {}", e.pos.col, e.message);
+        vec![file_error(file, Some(e.pos.line), message)]
     })?;
-    let blocks = body
+    let blocks = items
         .iter()
-        .filter_map(|s| s.as_block())
-        .filter(|b| b.ident.as_str() == "kms")
-        .map(|b| hcl_block(text, b))
+        .filter(|i| {
+            i.keys
+                .first()
+                .is_some_and(|k| hclv1::key_value(k).eq_ignore_ascii_case("kms"))
+        })
+        .map(hcl_block)
         .collect();
     Ok((blocks, Vec::new()))
 }
 
-fn hcl_block(text: &str, block: &Block) -> RawBlock {
-    let line = block.span().map(|s| line_of(text, s.start));
+fn hcl_block(item: &Item) -> RawBlock {
+    let line = item.keys.first().map(|k| k.pos.line);
+    let labels = item.keys.get(1..).unwrap_or(&[]);
     let mut problems = Vec::new();
-    let kind = match block.labels.as_slice() {
-        [label] => label_str(label).to_ascii_lowercase(),
+    let kind = match labels {
+        [label] => hclv1::key_value(label).to_ascii_lowercase(),
         [] => {
             problems.push((
                 None,
@@ -132,26 +126,25 @@ fn hcl_block(text: &str, block: &Block) -> RawBlock {
                 None,
                 format!(
                     "a kms block takes one label, its type; it has {}",
-                    block.labels.len()
+                    labels.len()
                 ),
             ));
-            label_str(first).to_ascii_lowercase()
+            hclv1::key_value(first).to_ascii_lowercase()
         }
     };
-    let mut attrs = Vec::new();
-    for s in block.body.iter() {
-        if let Some(a) = s.as_attribute() {
-            attrs.push(RawAttr {
-                key: a.key.as_str().to_owned(),
-                value: eval(&a.value),
-            });
-        } else if let Some(b) = s.as_block() {
+    let attrs = match &item.val {
+        Node::Obj(body, _) => hclv1::decode_body(body)
+            .into_iter()
+            .map(|(key, value)| RawAttr { key, value })
+            .collect(),
+        _ => {
             problems.push((
-                Some(b.ident.as_str().to_owned()),
-                "unexpected nested block in a kms stanza".to_owned(),
+                None,
+                "a kms block must be a block, kms \"TYPE\" { ... }, not a value".to_owned(),
             ));
+            Vec::new()
         }
-    }
+    };
     RawBlock {
         kind,
         line,
@@ -160,61 +153,17 @@ fn hcl_block(text: &str, block: &Block) -> RawBlock {
     }
 }
 
-fn label_str(label: &BlockLabel) -> &str {
-    match label {
-        BlockLabel::Ident(i) => i.as_str(),
-        BlockLabel::String(s) => s.as_str(),
-    }
-}
-
-const EXPRESSION: &str = "an expression (variables, functions and operators are not supported)";
-
-/// Reads a value without evaluating anything.
-fn eval(expr: &Expression) -> Val {
-    match expr {
-        Expression::Null(_) => Val::Other("null"),
-        Expression::Bool(b) => Val::Bool(*b.value()),
-        Expression::Number(n) => Val::Num(n.value().to_string()),
-        Expression::String(s) => Val::Str(s.value().clone()),
-        Expression::Array(a) => Val::List(a.iter().map(eval).collect()),
-        Expression::Object(_) => Val::Other("an object"),
-        Expression::StringTemplate(t) => literal_template(t),
-        Expression::HeredocTemplate(h) => literal_template(&h.template),
-        Expression::Parenthesis(p) => eval(p.inner()),
-        Expression::UnaryOp(op) if *op.operator.value() == UnaryOperator::Neg => {
-            match eval(&op.expr) {
-                Val::Num(n) if n.starts_with('-') => Val::Num(n[1..].to_owned()),
-                Val::Num(n) => Val::Num(format!("-{n}")),
-                _ => Val::Other(EXPRESSION),
-            }
-        }
-        _ => Val::Other(EXPRESSION),
-    }
-}
-
-/// A template of literal text only (a heredoc, or a string with escaped `$${`).
-fn literal_template(t: &Template) -> Val {
-    let mut out = String::new();
-    for e in t.iter() {
-        match e {
-            Element::Literal(s) => out.push_str(s.value()),
-            Element::Interpolation(_) | Element::Directive(_) => {
-                return Val::Other(
-                    "a template with ${...} or %{...} (interpolation is not supported)",
-                )
-            }
-        }
-    }
-    Val::Str(out)
-}
-
 /// Reads the `kms` blocks of a JSON file, in the shapes Boundary's HCL v1 reader accepts:
-/// `{"kms": [{"TYPE": {...}}, {"TYPE2": {...}}]}`, `{"kms": {"TYPE": {...}}}`, and a list
-/// of bodies under one type, `{"kms": {"TYPE": [{...}, {...}]}}`.
+/// `{"kms": [{"TYPE": {...}}, {"TYPE2": {...}}]}` and `{"kms": {"TYPE": {...}}}`. Text
+/// that does not start with `{` is HCL, as `hcl.Parse` decides.
 ///
 /// A syntax error is the one problem reported; shape problems are all reported, and the
 /// blocks that are well formed are still read.
 pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
+    if !text.trim_start().starts_with('{') {
+        // hcl.Parse decides by the text, not the file name.
+        return parse_hcl(text, file);
+    }
     // serde_json is the judge of syntax and gives the messages; json::parse adds positions.
     if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
         let message = format!(
@@ -223,6 +172,19 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
             json_error_text(&e)
         );
         return Err(vec![file_error(file, Some(e.line()), message)]);
+    }
+    if let Some(at) = json::slash_escape(text) {
+        let line = line_of(text, at);
+        // The column of the `/`, where HCL v1 reports it.
+        let column = text
+            .get(..at)
+            .and_then(|t| t.rsplit('\n').next())
+            .map_or(0, |l| l.chars().count())
+            + 2;
+        let message = format!(
+            "JSON syntax error at column {column}: illegal char escape \\/ (HCL v1 reads JSON strings with Go's escapes)"
+        );
+        return Err(vec![file_error(file, Some(line), message)]);
     }
     let Some(root) = json::parse(text) else {
         return Err(vec![file_error(file, None, "JSON syntax error".to_owned())]);
@@ -239,6 +201,14 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
     let mut errors = Vec::new();
     for (key, kms) in top.iter().filter(|(k, _)| k == "kms") {
         let items: Vec<&json::Spanned> = match &kms.value {
+            // HCL v1's JSON flattening leaves an empty list as the value of a kms block,
+            // which configutil refuses.
+            json::J::Arr(a) if a.is_empty() => {
+                let message =
+                    format!("\"{key}\" is an empty list; Boundary wants objects keyed by type");
+                errors.push(file_error(file, line(kms.offset), message));
+                continue;
+            }
             json::J::Arr(a) => a.iter().collect(),
             _ => vec![kms],
         };
@@ -252,44 +222,69 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
                 continue;
             };
             for (kind, body) in types {
-                let bodies: Vec<&json::Spanned> = match &body.value {
-                    json::J::Arr(a) => a.iter().collect(),
-                    _ => vec![body],
-                };
-                for b in bodies {
-                    let kind = kind.to_ascii_lowercase();
-                    match &b.value {
-                        json::J::Obj(map) => {
-                            let attrs = map
-                                .iter()
-                                .map(|(k, v)| RawAttr {
-                                    key: k.clone(),
-                                    value: v.value.to_val(),
-                                })
-                                .collect();
-                            blocks.push(RawBlock {
-                                kind,
-                                line: line(b.offset),
-                                problems: Vec::new(),
-                                attrs,
-                            });
-                        }
-                        other => errors.push(ConfigError {
-                            file: file.to_owned(),
+                if let json::J::Arr(_) = &body.value {
+                    // HCL v1's JSON flattening leaves such a list under a kms block of
+                    // type "kms", which Boundary then refuses.
+                    errors.push(ConfigError {
+                        file: file.to_owned(),
+                        line: line(body.offset),
+                        block: Some(format!("kms \"{}\"", kind.to_ascii_lowercase())),
+                        key: None,
+                        message: "a list of stanzas under one type is not read by Boundary; \
+                                  write {\"kms\": [{\"TYPE\": {...}}, {\"TYPE\": {...}}]}"
+                            .to_owned(),
+                    });
+                    continue;
+                }
+                let b = body;
+                let kind = kind.to_ascii_lowercase();
+                match &b.value {
+                    json::J::Obj(map) => {
+                        let attrs = json_members(map);
+                        blocks.push(RawBlock {
+                            kind,
                             line: line(b.offset),
-                            block: Some(format!("kms \"{kind}\"")),
-                            key: None,
-                            message: format!(
-                                "the stanza body must be an object, not {}",
-                                other.kind()
-                            ),
-                        }),
+                            problems: Vec::new(),
+                            attrs,
+                        });
                     }
+                    other => errors.push(ConfigError {
+                        file: file.to_owned(),
+                        line: line(b.offset),
+                        block: Some(format!("kms \"{kind}\"")),
+                        key: None,
+                        message: format!("the stanza body must be an object, not {}", other.kind()),
+                    }),
                 }
             }
         }
     }
     Ok((blocks, errors))
+}
+
+/// An object's members as HCL v1 decodes them: a member given again replaces the earlier
+/// value (a list appends to an earlier list), in the place of the first.
+fn json_members(map: &[(String, json::Spanned)]) -> Vec<RawAttr> {
+    let mut attrs: Vec<RawAttr> = Vec::new();
+    for (k, v) in map {
+        let value = v.value.to_val();
+        match attrs.iter_mut().find(|a| a.key == *k) {
+            Some(a) => {
+                a.value = match (std::mem::replace(&mut a.value, Val::Other("")), value) {
+                    (Val::List(mut old), Val::List(new)) => {
+                        old.extend(new);
+                        Val::List(old)
+                    }
+                    (_, new) => new,
+                }
+            }
+            None => attrs.push(RawAttr {
+                key: k.clone(),
+                value,
+            }),
+        }
+    }
+    attrs
 }
 
 /// serde_json's message without its " at line L column C" suffix (the line is reported apart).
@@ -313,30 +308,74 @@ mod tests {
     }
 
     #[test]
-    fn values_are_read_not_evaluated() {
+    fn values_as_hcl_v1_reads_them() {
         let b = one(
-            "kms \"DEMO\" {\n  a = -5\n  b = (\"x\")\n  c = 1 % 0\n  d = \"${x}\"\n  e = <<-EOT\n    hi\n    EOT\n  f = [1, \"s\", true]\n  g = null\n  h = { x = 1 }\n  i = 9999999999999 * 9999999999999\n  j = \"$${x}\"\n}\n",
+            "kms \"DEMO\" { a = -5 b = 0x1F\n  c = 017, d = \"${x}\"\n  e = <<-EOT\n    hi\n    EOT\n  f = [1, \"s\", true]\n  g = 1.50\n  h = { x = 1 }\n  \"a\" = \"again\"\n  j = \"\\u00e9\\t\"\n}\n",
         );
         assert_eq!(b.kind, "demo");
         assert_eq!(b.line, Some(1));
-        let v: Vec<_> = b.attrs.iter().map(|a| a.value.clone()).collect();
-        assert_eq!(v[0], Val::Num("-5".into()));
-        assert_eq!(v[1], Val::Str("x".into()));
-        assert!(matches!(v[2], Val::Other(_)));
-        assert!(matches!(v[3], Val::Other(_)));
-        assert_eq!(v[4], Val::Str("hi\n".into()));
+        let v: Vec<_> = b
+            .attrs
+            .iter()
+            .map(|a| (a.key.as_str(), a.value.clone()))
+            .collect();
+        // `a` is an int, so the string written again under `"a"` must read as one.
         assert_eq!(
-            v[5],
+            v[0],
+            ("a", Val::Other("a number out of range or malformed"))
+        );
+        assert_eq!(v[1], ("b", Val::Num("31".into())));
+        assert_eq!(v[2], ("c", Val::Num("15".into())));
+        assert_eq!(v[3], ("d", Val::Str("${x}".into())));
+        assert_eq!(v[4], ("e", Val::Str("hi\n".into())));
+        assert_eq!(
+            v[5].1,
             Val::List(vec![
                 Val::Num("1".into()),
                 Val::Str("s".into()),
                 Val::Bool(true)
             ])
         );
-        assert_eq!(v[6], Val::Other("null"));
-        assert_eq!(v[7], Val::Other("an object"));
-        assert!(matches!(v[8], Val::Other(_)));
-        assert_eq!(v[9], Val::Str("${x}".into()));
+        assert_eq!(v[6].1, Val::Num("1.5".into()));
+        assert_eq!(v[7].1, Val::Other("an object"));
+        assert_eq!(v[8].1, Val::Str("é\t".into()));
+        assert_eq!(v.len(), 9);
+    }
+
+    #[test]
+    fn what_hcl_v1_rejects_anywhere() {
+        for bad in [
+            "listener \"tcp\" { address = var.x }\n",
+            "a = file(\"x\")\n",
+            "a = 1 + 2\n",
+            "a = \"x\"\na = \"y\"\n",
+            "a = null\n",
+            "a = 089\n",
+            "kms \"demo\" = { }\n",
+            "x { y = \"\\q\" }\n",
+            "\"\\777\" = 1\n",
+        ] {
+            let e = parse_hcl(bad, "t.hcl").err().unwrap_or_default();
+            assert_eq!(e.len(), 1, "{bad:?}");
+            assert!(
+                e[0].message.starts_with("HCL syntax error at column"),
+                "{e:?}"
+            );
+        }
+        // Hostile nesting is an error, not a stack overflow.
+        for deep in [
+            "x = ".to_owned() + &"[".repeat(100_000),
+            "a { ".repeat(100_000),
+        ] {
+            let e = parse_hcl(&deep, "t.hcl").err().unwrap_or_default();
+            assert!(e[0].message.contains("levels deep"), "{e:?}");
+        }
+        // KMS in any case is a kms block; a trailing `key =` at the end is dropped, as in Go.
+        let (b, _) = parse_hcl("KMS demo { purpose = \"root\" }\nx =", "t.hcl").unwrap_or_default();
+        assert_eq!(b.len(), 1);
+        // Text that starts with `{` is JSON.
+        let (b, _) = parse_hcl(" {\"kms\": {\"demo\": {}}}", "t.hcl").unwrap_or_default();
+        assert_eq!(b.len(), 1);
     }
 
     #[test]
@@ -347,6 +386,16 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].line.is_some());
         assert!(!e[0].message.contains("CANARY"), "{}", e[0].message);
+        for text in [
+            "kms \"demo\" {\n  key = CANARY\n}\n",
+            "kms \"demo\" {\n  key = \"x\"\n  CANARY\n}\n",
+            "kms \"demo\" {\n  key = \"CANARY\\q\"\n}\n",
+            "kms \"demo\" {\n  key = <<EOF CANARY\nx\nEOF\n}\n",
+        ] {
+            let e = parse_hcl(text, "t.hcl").err().unwrap_or_default();
+            assert_eq!(e.len(), 1, "{text:?}");
+            assert!(!e[0].to_string().contains("CANARY"), "{}", e[0]);
+        }
     }
 
     #[test]
@@ -354,10 +403,14 @@ mod tests {
         let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"demo\": {\"purpose\": \"root\"}},\n  {\"other\": [{\"purpose\": \"x\"}, {\"purpose\": \"y\"}]}\n ]\n}";
         let (b, _) = parse_json(text, "t.json").unwrap_or_default();
         let got: Vec<_> = b.iter().map(|b| (b.kind.as_str(), b.line)).collect();
-        assert_eq!(
-            got,
-            [("demo", Some(4)), ("other", Some(5)), ("other", Some(5))]
+        assert_eq!(got, [("demo", Some(4))]);
+        let (_, e) = parse_json(text, "t.json").unwrap_or_default();
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].message.contains("list of stanzas under one type"),
+            "{e:?}"
         );
+        assert_eq!(e[0].line, Some(5));
         let (b, _) = parse_json("{\"kms\": {\"DEMO\": {\"purpose\": [\"root\"]}}}", "t.json")
             .unwrap_or_default();
         assert_eq!(b[0].kind, "demo");
@@ -373,7 +426,31 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].line, Some(1));
+        // Text that does not start with `{` is HCL, as hcl.Parse decides.
         let e = parse_json("[]", "t.json").err().unwrap_or_default();
-        assert!(e[0].message.contains("must be an object"));
+        assert!(e[0].message.starts_with("HCL syntax error"), "{e:?}");
+        let (b, _) =
+            parse_json("kms \"demo\" { purpose = \"root\" }", "t.json").unwrap_or_default();
+        assert_eq!(b.len(), 1);
+        let e = parse_json("{\"kms\": {\"demo\": {\"key_id\": \"a\\/b\"}}}", "t.json")
+            .err()
+            .unwrap_or_default();
+        assert!(e[0].message.contains("illegal char escape"), "{e:?}");
+        let (b, _) = parse_json(
+            "{\"kms\": {\"demo\": {\"a\": 1e3, \"b\": 1.0, \"c\": null, \"d\": [\"x\", true], \"e\": 99999999999999999999}}}",
+            "t.json",
+        )
+        .unwrap_or_default();
+        let v: Vec<Val> = b[0].attrs.iter().map(|a| a.value.clone()).collect();
+        assert_eq!(
+            v,
+            [
+                Val::Num("1000".into()),
+                Val::Num("1".into()),
+                Val::Str(String::new()),
+                Val::List(vec![Val::Str("x".into())]),
+                Val::Other("a number out of range"),
+            ]
+        );
     }
 }

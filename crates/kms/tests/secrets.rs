@@ -61,7 +61,7 @@ kms "awskms" {{
     // The secrets are there all the same, so the redaction is what hides them.
     let a = AeadConfig::from_stanza(&cfg.wrappers[0].stanza).unwrap();
     assert_eq!(
-        a.key.expose_secret().as_slice(),
+        a.key.expose_secret(),
         base64::engine::general_purpose::STANDARD
             .decode(CANARY_KEY)
             .unwrap()

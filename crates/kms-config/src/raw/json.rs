@@ -35,16 +35,58 @@ impl J {
         }
     }
 
+    /// The value as HCL v1's JSON reader and decoding give it: `null` is an empty string,
+    /// numbers are read as Go reads them (an integer, or a float if written with `.` or an
+    /// exponent), and a list skips its bools (HCL v1's JSON list parser drops them).
     pub(crate) fn to_val(&self) -> Val {
         match self {
-            J::Null => Val::Other("null"),
+            J::Null => Val::Str(String::new()),
             J::Bool(b) => Val::Bool(*b),
-            J::Num(n) => Val::Num(n.clone()),
+            J::Num(n) if n.contains(['.', 'e', 'E']) => n
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map_or(Val::Other(BAD_NUMBER), |f| Val::Num(format!("{f}"))),
+            J::Num(n) => n
+                .parse::<i64>()
+                .map_or(Val::Other(BAD_NUMBER), |i| Val::Num(i.to_string())),
             J::Str(s) => Val::Str(s.clone()),
-            J::Arr(a) => Val::List(a.iter().map(|v| v.value.to_val()).collect()),
+            J::Arr(a) => Val::List(
+                a.iter()
+                    .filter(|v| !matches!(v.value, J::Bool(_)))
+                    .map(|v| match v.value {
+                        J::Null => Val::Other("null in a list"),
+                        J::Arr(_) => Val::Other("a list in a list"),
+                        ref other => other.to_val(),
+                    })
+                    .collect(),
+            ),
             J::Obj(_) => Val::Other("an object"),
         }
     }
+}
+
+const BAD_NUMBER: &str = "a number out of range";
+
+/// The byte offset of the first `\/` escape in a string: JSON allows it, HCL v1's JSON
+/// scanner does not. Only for text serde_json has accepted.
+pub(crate) fn slash_escape(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < b.len() {
+        match (in_string, b[i]) {
+            (true, b'\\') => {
+                if b.get(i + 1) == Some(&b'/') {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            (_, b'"') => in_string = !in_string,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Deeper than serde_json's own limit: never reached on text it accepted.

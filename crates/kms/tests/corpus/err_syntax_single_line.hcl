@@ -1,2 +1,3 @@
-# HCL 2 wants one attribute per line in a block (HCL 1 did not).
+# HCL v1 (Boundary) takes several attributes on one line of a block; the block is read
+# and its key checked, never shown.
 kms "aead" { purpose = "root" key = "CANARY" }

@@ -2,7 +2,6 @@ kms "awskms" {
   purpose           = 5
   region            = ["us-east-1"]
   endpoint          = { url = "http://x" }
-  kms_key_id        = null
   disallow_env_vars = "maybe"
   key_not_required  = "yes"
   role_arn          = "${var.role}"
@@ -13,11 +12,11 @@ kms "awskms" {
 kms "aead" {
   purpose  = ["root", 7]
   key      = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE="
-  key_id   = upper("x")
+  key_id   = ["x"]
   disabled = "garbage"
 }
 kms "aead" {
   purpose  = "config"
   key      = "d8p8F1KCBdo+dt02M0mFgA3017LmUgnz6wTEyLq88VY="
-  disabled = 1 == 1 ? false : true
+  disabled = 1.5
 }

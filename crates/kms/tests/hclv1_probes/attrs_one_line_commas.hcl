@@ -1,0 +1,2 @@
+# probe: attributes on one line separated by commas
+kms "aead" { purpose = "root", key = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ=", key_id = "k1", }

@@ -1,0 +1,7 @@
+# probe: a conditional expression
+x = true ? 1 : 2
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+}

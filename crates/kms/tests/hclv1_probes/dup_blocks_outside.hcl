@@ -1,0 +1,12 @@
+# probe: two listener blocks (blocks may repeat)
+listener "tcp" {
+  purpose = "api"
+}
+listener "tcp" {
+  purpose = "cluster"
+}
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+}

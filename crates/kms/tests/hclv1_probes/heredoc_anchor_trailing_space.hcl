@@ -1,0 +1,8 @@
+# probe: a space after the heredoc anchor is refused
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = <<EOF 
+my-key
+EOF
+}

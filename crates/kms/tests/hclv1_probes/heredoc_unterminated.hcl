@@ -1,0 +1,7 @@
+# probe: a heredoc without its closing line
+kms "aead" {
+  purpose = "root"
+  key = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id = <<EOF
+my-key
+}

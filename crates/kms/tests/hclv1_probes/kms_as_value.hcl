@@ -1,0 +1,2 @@
+# probe: kms = "x": not a block
+kms = "x"

@@ -1,0 +1,9 @@
+# probe: a nested block inside a kms block
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+  extra {
+    x = 1
+  }
+}

@@ -1,0 +1,7 @@
+# probe: null is not an HCL v1 value
+x = null
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+}

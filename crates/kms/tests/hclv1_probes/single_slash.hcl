@@ -1,0 +1,7 @@
+# probe: a lone / is not a comment
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+}
+/ x

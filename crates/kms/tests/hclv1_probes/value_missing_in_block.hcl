@@ -1,0 +1,9 @@
+# probe: a missing value inside a block
+listener "tcp" {
+  address =
+}
+kms "aead" {
+  purpose = "root"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+}
