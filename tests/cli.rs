@@ -547,29 +547,18 @@ fn interop_with_the_independent_python_peer_aead() {
         aead_config(&[("config", KEY_A, "global_config")]),
     );
     // Peer -> us: the peer encrypts, `kms decrypt` opens it.
-    let mut child = Command::new("python3")
-        .arg(&peer)
-        .args([
+    let value = run_peer(
+        &[
             "aead-encrypt",
             "--key",
             KEY_A,
             "--key-id",
             "global_config",
             "--b64",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"from python")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let value = String::from_utf8(out.stdout).unwrap();
+        ],
+        b"from python",
+    );
+    let value = String::from_utf8(value).unwrap();
     let f = e.write("peer.b64", value.trim());
     let o = run(&["decrypt", "-c", &cfg, "--purpose", "config", &f]);
     assert_code(&o, 0);
@@ -582,22 +571,11 @@ fn interop_with_the_independent_python_peer_aead() {
     assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(ours.trim())
         .is_ok());
-    let mut child = Command::new("python3")
-        .arg(&peer)
-        .args(["aead-decrypt", "--key", KEY_A, "--b64"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ours.trim().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "peer failed to open our value");
-    assert_eq!(out.stdout, b"from rust");
+    let out = run_peer(
+        &["aead-decrypt", "--key", KEY_A, "--b64"],
+        ours.trim().as_bytes(),
+    );
+    assert_eq!(out, b"from rust");
 }
 
 /// Runs the Python peer with `args`, feeding `input`; returns its stdout.

@@ -32,7 +32,7 @@ impl std::fmt::Debug for AeadBackend {
 }
 
 impl AeadBackend {
-    /// A backend over `key` (a [`Key256`] or any [`AesKey`]), recording `key_id` (may be
+    /// A backend over `key` (a [`Key256`](kms_core::Key256) or any [`AesKey`]), recording `key_id` (may be
     /// empty, as Boundary allows).
     pub fn new(key: impl Into<AesKey>, key_id: impl Into<KeyId>) -> Self {
         AeadBackend {

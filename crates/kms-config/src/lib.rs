@@ -85,7 +85,7 @@ impl Format {
 }
 
 /// What parsing needs besides the text.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LoadOptions {
     /// The backends compiled into the caller, whose schemas read their stanzas. A block of
     /// any other type is an error that lists these kinds.
@@ -93,6 +93,28 @@ pub struct LoadOptions {
     /// `None` reads the process environment; `Some` is a fixed snapshot (for tests), and the
     /// process environment is then never read.
     pub env: Option<HashMap<String, String>>,
+}
+
+/// Names the environment's variables, never their values (a test snapshot may hold secrets).
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds: Vec<&str> = self
+            .backends
+            .iter()
+            .map(|b| b.schema().kind.as_str())
+            .collect();
+        let mut names: Option<Vec<&str>> = self
+            .env
+            .as_ref()
+            .map(|e| e.keys().map(String::as_str).collect());
+        if let Some(n) = names.as_mut() {
+            n.sort_unstable();
+        }
+        f.debug_struct("LoadOptions")
+            .field("backends", &kinds)
+            .field("env_vars", &names)
+            .finish()
+    }
 }
 
 impl LoadOptions {

@@ -75,7 +75,7 @@ impl Value {
                 "aead",
                 "envelope: AES-256-GCM data key wrapped by the aead key",
             ),
-            (false, false) => ("aead", "direct: nonce ‖ AES-256-GCM ciphertext ‖ tag"),
+            (false, false) => ("aead", "direct: nonce ‖ AES-GCM ciphertext ‖ tag"),
         };
         ValueInfo {
             bytes: self.bytes,

@@ -1,4 +1,4 @@
-//! The two AES-256-GCM providers behind the seam write byte-identical output and open each
+//! The two AES-GCM providers behind the seam write byte-identical output and open each
 //! other's ciphertexts, so files are the same whichever one a build uses.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -31,5 +31,26 @@ proptest! {
         bad[i] ^= 0x80;
         prop_assert!(a.open_in_place(&nonce, &aad, &mut bad.clone()).is_err());
         prop_assert!(b.open_in_place(&nonce, &aad, &mut bad).is_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+    /// aead root keys of 128, 192 and 256 bits: both providers agree too.
+    #[test]
+    fn providers_agree_for_every_aes_key_size(size in prop::sample::select(vec![16usize, 24, 32]), seed in any::<[u8; 32]>(), nonce in any::<[u8; 12]>(), pt in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let key = kms_core::AesKey::from_slice(&seed[..size]).unwrap();
+        let (a, b) = (aws_lc::AesGcm::with_key(&key), rustcrypto::AesGcm::with_key(&key));
+        let mut ca = pt.clone();
+        let ta = a.seal_detached(&nonce, b"aad", &mut ca).unwrap();
+        let mut cb = pt.clone();
+        let tb = b.seal_detached(&nonce, b"aad", &mut cb).unwrap();
+        prop_assert_eq!(&ca, &cb);
+        prop_assert_eq!(ta, tb);
+        let mut sealed = ca;
+        sealed.extend_from_slice(&ta);
+        let mut copy = sealed.clone();
+        prop_assert_eq!(b.open_in_place(&nonce, b"aad", &mut copy).unwrap(), &pt[..]);
+        prop_assert_eq!(a.open_in_place(&nonce, b"aad", &mut sealed).unwrap(), &pt[..]);
     }
 }

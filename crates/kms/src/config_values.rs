@@ -26,13 +26,21 @@ impl Direction {
 }
 
 /// The result of [`process_values`]: the new text (wiped when dropped) and how many values
-/// were processed.
-#[derive(Debug)]
+/// were processed. `Debug` shows neither the text nor its values.
 pub struct Processed {
     /// The new text.
     pub text: Zeroizing<String>,
     /// The number of markers processed.
     pub count: usize,
+}
+
+impl std::fmt::Debug for Processed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processed")
+            .field("text_len", &self.text.len())
+            .field("count", &self.count)
+            .finish()
+    }
 }
 
 /// Encrypts or decrypts every marker of `text` with `wrapper` (the config-purpose wrapper).

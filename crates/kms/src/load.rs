@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 
 use crate::keyring::Keyring;
 
-/// How to load a config file.
-#[derive(Debug, Clone, Default)]
+/// How to load a config file. `Debug` names the environment's variables, never their values.
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ConfigOptions {
     /// A file whose config-purpose stanza decrypts the `{{decrypt(..)}}` values of the config
@@ -22,6 +22,23 @@ pub struct ConfigOptions {
     pub encrypt: Vec<Purpose>,
     /// A fixed environment instead of the process's (for tests).
     pub env: Option<HashMap<String, String>>,
+}
+
+impl fmt::Debug for ConfigOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Option<Vec<&str>> = self
+            .env
+            .as_ref()
+            .map(|e| e.keys().map(String::as_str).collect());
+        if let Some(n) = names.as_mut() {
+            n.sort_unstable();
+        }
+        f.debug_struct("ConfigOptions")
+            .field("config_kms", &self.config_kms)
+            .field("encrypt", &self.encrypt)
+            .field("env_vars", &names)
+            .finish()
+    }
 }
 
 impl ConfigOptions {

@@ -275,16 +275,7 @@ impl Lexer {
                     illegal_octal = true;
                 }
             }
-            if ch == 'e' || ch == 'E' {
-                self.scan_exponent(ch)?;
-                return Ok(Kind::Float);
-            }
-            if ch == '.' {
-                let ch = self.scan_fraction()?;
-                if ch == 'e' || ch == 'E' {
-                    let ch = self.next()?;
-                    self.scan_exponent(ch)?;
-                }
+            if self.float_tail(ch)? {
                 return Ok(Kind::Float);
             }
             if illegal_octal {
@@ -297,16 +288,7 @@ impl Lexer {
         }
         self.scan_mantissa(ch)?;
         let ch = self.next()?;
-        if ch == 'e' || ch == 'E' {
-            self.scan_exponent(ch)?;
-            return Ok(Kind::Float);
-        }
-        if ch == '.' {
-            let ch = self.scan_fraction()?;
-            if ch == 'e' || ch == 'E' {
-                let ch = self.next()?;
-                self.scan_exponent(ch)?;
-            }
+        if self.float_tail(ch)? {
             return Ok(Kind::Float);
         }
         if ch != EOF {
@@ -328,6 +310,24 @@ impl Lexer {
     }
 
     /// After a '.'.
+    /// After a mantissa, `ch` starting an exponent or a fraction makes the number a float;
+    /// consumes them and returns true.
+    fn float_tail(&mut self, ch: char) -> Res<bool> {
+        if ch == 'e' || ch == 'E' {
+            self.scan_exponent(ch)?;
+            return Ok(true);
+        }
+        if ch == '.' {
+            let ch = self.scan_fraction()?;
+            if ch == 'e' || ch == 'E' {
+                let ch = self.next()?;
+                self.scan_exponent(ch)?;
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     fn scan_fraction(&mut self) -> Res<char> {
         let ch = self.peek();
         self.scan_mantissa(ch)
