@@ -648,6 +648,55 @@ fn aead_keys_of_128_and_192_bits_as_boundary_accepts() {
     assert!(stderr(&o).contains("need 16, 24 or 32"), "{}", stderr(&o));
 }
 
+#[test]
+fn also_wraps_under_every_stanza_even_when_key_ids_agree() {
+    // Two stanzas, two keys, one key_id: --also must write both, so that the recovery key
+    // alone opens the file. (Deduplicating by key id once wrote only the root key.)
+    let e = Env::new();
+    let both = e.write(
+        "both.hcl",
+        aead_config(&[("root", KEY_A, "k"), ("recovery", KEY_B, "k")]),
+    );
+    let recovery_only = e.write("rec.hcl", aead_config(&[("recovery", KEY_B, "k")]));
+    let input = e.write("in.bin", data(1000));
+    let enc = e.p("in.kms");
+    assert_code(
+        &run(&[
+            "encrypt", "-c", &both, "--also", "recovery", "-o", &enc, &input,
+        ]),
+        0,
+    );
+    assert_eq!(inspect_keys(&enc).len(), 2);
+    let o = run(&["decrypt", "-c", &recovery_only, &enc]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, data(1000));
+    // A file with the root key only is not current for --also recovery: rewrap adds it.
+    let single = e.p("single.kms");
+    assert_code(&run(&["encrypt", "-c", &both, "-o", &single, &input]), 0);
+    assert_code(&run(&["decrypt", "-c", &recovery_only, &single]), 1);
+    assert_code(
+        &run(&["rewrap", "-c", &both, "--also", "recovery", &single]),
+        0,
+    );
+    assert_eq!(inspect_keys(&single).len(), 2);
+    let o = run(&["decrypt", "-c", &recovery_only, &single]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, data(1000));
+    // One stanza serving both purposes is one key: one entry.
+    let shared = e.write("shared.hcl", {
+        let c = aead_config(&[("root", KEY_A, "k")]);
+        c.replace("purpose = \"root\"", "purpose = [\"root\", \"recovery\"]")
+    });
+    let one = e.p("one.kms");
+    assert_code(
+        &run(&[
+            "encrypt", "-c", &shared, "--also", "recovery", "-o", &one, &input,
+        ]),
+        0,
+    );
+    assert_eq!(inspect_keys(&one), [("aead".to_owned(), "k".to_owned())]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // awskms end to end, against moto (a real KMS API server on a loopback port).
 
@@ -664,6 +713,17 @@ fn awskms_stanza(purpose: &str, key: &str, endpoint: &str) -> String {
 }
 
 fn inspect_key_ids(path: &str) -> Vec<String> {
+    inspect_keys(path)
+        .into_iter()
+        .map(|(kind, id)| {
+            assert_eq!(kind, "awskms");
+            id
+        })
+        .collect()
+}
+
+/// The (kind, key id) of each wrapped key `kms inspect --json` lists.
+fn inspect_keys(path: &str) -> Vec<(String, String)> {
     let o = run(&["inspect", "--json", path]);
     assert_code(&o, 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -672,8 +732,10 @@ fn inspect_key_ids(path: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|k| {
-            assert_eq!(k["kind"], "awskms");
-            k["key_id"].as_str().unwrap().to_owned()
+            (
+                k["kind"].as_str().unwrap().to_owned(),
+                k["key_id"].as_str().unwrap().to_owned(),
+            )
         })
         .collect()
 }

@@ -85,7 +85,8 @@ impl Keyring {
     }
 
     /// The wrappers that encrypt new data for `purpose`, followed by those of each of `also`
-    /// (multi-key wrapping: any one of them can open the data), each key once.
+    /// (multi-key wrapping: any one of them can open the data), each wrapper once: the same
+    /// `Arc` pushed for several purposes is one wrapper.
     ///
     /// # Errors
     /// As [`Keyring::encrypt_wrappers`], for `purpose` and for each of `also`.
@@ -97,12 +98,10 @@ impl Keyring {
         let mut out = self.encrypt_wrappers(purpose)?;
         for &p in also {
             for w in self.encrypt_wrappers(p)? {
-                // A key already listed (a repeated purpose, or one stanza serving several
-                // purposes) would only add a second entry for the same key.
-                if !out
-                    .iter()
-                    .any(|o| o.kind() == w.kind() && o.key_id() == w.key_id())
-                {
+                // The same wrapper (one stanza serving several purposes) is listed once. Two
+                // wrappers are two entries even when their kind and key id agree: two aead
+                // stanzas may share a key_id (or have none) and hold different keys.
+                if !out.iter().any(|o| std::ptr::addr_eq(*o, w)) {
                     out.push(w);
                 }
             }

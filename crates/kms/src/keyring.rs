@@ -79,14 +79,28 @@ impl Keyring {
     /// Backend errors from building a wrapper, with the stanza's place as context.
     pub async fn build(config: &KmsConfig, encrypt_purposes: &[Purpose]) -> Result<Keyring> {
         let mut ring = kms_envelope::Keyring::new();
-        let mut wrappers = Vec::new();
+        let mut wrappers: Vec<Wrapper> = Vec::new();
         for w in &config.wrappers {
-            let eager = encrypt_purposes.contains(&w.purpose);
-            let backend = w
-                .factory
-                .build(&w.stanza, eager)
-                .await
-                .map_err(|e| e.context(w.place(&config.source)))?;
+            // One backend per stanza, shared by its purposes: multi-key wrapping then knows
+            // one stanza serving two purposes is one key, and two stanzas are two keys.
+            let built = wrappers
+                .iter()
+                .find(|o| Arc::ptr_eq(&o.config.stanza, &w.stanza))
+                .map(|o| Arc::clone(&o.backend));
+            let backend = match built {
+                Some(b) => b,
+                None => {
+                    let eager = config
+                        .wrappers
+                        .iter()
+                        .filter(|o| Arc::ptr_eq(&o.stanza, &w.stanza))
+                        .any(|o| encrypt_purposes.contains(&o.purpose));
+                    w.factory
+                        .build(&w.stanza, eager)
+                        .await
+                        .map_err(|e| e.context(w.place(&config.source)))?
+                }
+            };
             ring.push(w.purpose, Arc::clone(&backend));
             wrappers.push(Wrapper {
                 config: w.clone(),
