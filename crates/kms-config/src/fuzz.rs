@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
 use kms_core::BackendFactory;
 
 use crate::{find_markers, parse_str, replace_markers, Format, LoadOptions};
@@ -64,10 +63,7 @@ pub fn markers(data: &[u8]) {
             assert_eq!(&whole[func.len() + 3..whole.len() - 3], m.value);
             end = m.range.end;
             if func == "decrypt" {
-                let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-                if let Ok(bytes) = engine.decode(m.value.trim()) {
-                    let _ = kms_core::BlobInfo::decode_strict(&bytes);
-                }
+                let _ = kms_core::BlobInfo::from_text(m.value);
             }
         }
         let same: Vec<String> = found

@@ -41,11 +41,6 @@ pub fn backends() -> Vec<&'static dyn BackendFactory> {
     backends
 }
 
-/// The kinds of [`backends`], for messages.
-pub fn compiled_kinds() -> Vec<BackendKind> {
-    backends().iter().map(|f| f.schema().kind.clone()).collect()
-}
-
 /// Options that read stanzas with the compiled-in [`backends`] and the process environment.
 #[cfg(feature = "config")]
 pub fn config_load_options() -> kms_config::LoadOptions {

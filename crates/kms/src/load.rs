@@ -26,17 +26,10 @@ pub struct ConfigOptions {
 
 impl fmt::Debug for ConfigOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut names: Option<Vec<&str>> = self
-            .env
-            .as_ref()
-            .map(|e| e.keys().map(String::as_str).collect());
-        if let Some(n) = names.as_mut() {
-            n.sort_unstable();
-        }
         f.debug_struct("ConfigOptions")
             .field("config_kms", &self.config_kms)
             .field("encrypt", &self.encrypt)
-            .field("env_vars", &names)
+            .field("load", &self.load_options())
             .finish()
     }
 }
@@ -72,9 +65,10 @@ impl ConfigOptions {
     }
 
     fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            backends: crate::backends(),
-            env: self.env.clone(),
+        let opts = LoadOptions::new(crate::backends());
+        match &self.env {
+            Some(env) => opts.with_env(env.clone()),
+            None => opts,
         }
     }
 }

@@ -3,21 +3,13 @@
 //! run in a child process with an environment of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::process::Command;
 
 use kms::aws::AwsKmsConfig;
 use kms::config::{parse_str, ConfigErrors, Format, KmsConfig, LoadOptions, Source, Sourced};
 
 fn opts(env: &[(&str, &str)]) -> LoadOptions {
-    LoadOptions {
-        backends: kms::backends(),
-        env: Some(
-            env.iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<HashMap<_, _>>(),
-        ),
-    }
+    LoadOptions::new(kms::backends()).with_env(env.iter().copied())
 }
 
 fn parse(body: &str, env: &[(&str, &str)]) -> Result<KmsConfig, ConfigErrors> {

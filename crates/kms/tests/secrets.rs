@@ -2,8 +2,6 @@
 //! message. Every secret here contains CANARY.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-
 use base64::Engine;
 use kms::aead::AeadConfig;
 use kms::aws::AwsKmsConfig;
@@ -13,14 +11,7 @@ use kms::config::{parse_str, Format, LoadOptions, SecretString};
 const CANARY_KEY: &str = "CANARYCANARYCANARYCANARYCANARYCANARYCANARYA=";
 
 fn opts(env: &[(&str, &str)]) -> LoadOptions {
-    LoadOptions {
-        backends: kms::backends(),
-        env: Some(
-            env.iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<HashMap<_, _>>(),
-        ),
-    }
+    LoadOptions::new(kms::backends()).with_env(env.iter().copied())
 }
 
 #[test]

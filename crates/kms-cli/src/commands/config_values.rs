@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use kms::config_values::Direction;
 use kms::Purpose;
 
 use super::common::{build_keyring, load_file};
@@ -12,18 +13,18 @@ use crate::failure::{CliResult, Failure};
 use crate::io::Output;
 
 pub(crate) async fn encrypt(a: ConfigValueArgs) -> CliResult<ExitCode> {
-    process(a, "encrypt").await
+    process(a, Direction::Encrypt).await
 }
 
 pub(crate) async fn decrypt(a: ConfigValueArgs) -> CliResult<ExitCode> {
-    process(a, "decrypt").await
+    process(a, Direction::Decrypt).await
 }
 
-async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
+async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode> {
     let config = load_file(&a.config)?;
     let keyring = build_keyring(
         &config,
-        if func == "encrypt" {
+        if direction == Direction::Encrypt {
             &[Purpose::Config]
         } else {
             &[]
@@ -37,12 +38,7 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
         std::fs::read_to_string(&a.file)
             .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?,
     );
-    let direction = if func == "encrypt" {
-        kms::config_values::Direction::Encrypt
-    } else {
-        kms::config_values::Direction::Decrypt
-    };
-    if direction == kms::config_values::Direction::Encrypt {
+    if direction == Direction::Encrypt {
         let misses = kms::config_values::near_misses(&text);
         if !misses.is_empty() {
             let lines: Vec<String> = misses.iter().map(|l| l.to_string()).collect();
@@ -75,6 +71,10 @@ async fn process(a: ConfigValueArgs, func: &str) -> CliResult<ExitCode> {
         .write_all(result.as_bytes())
         .map_err(|e| Failure::op(format!("write failed: {e}")))?;
     out.commit(a.overwrite)?;
-    eprintln!("kms: {name}: {} value(s) {func}ed", done.count);
+    eprintln!(
+        "kms: {name}: {} value(s) {}ed",
+        done.count,
+        direction.marker()
+    );
     Ok(ExitCode::SUCCESS)
 }

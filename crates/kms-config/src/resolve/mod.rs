@@ -228,21 +228,13 @@ fn build_stanza(cx: &mut Ctx<'_>, a: &Attrs<'_>, schema: &Schema) -> Stanza {
                 from_env(cx.opts, attr)
             }
         };
-        let own_set = own.as_ref().is_some_and(|v| !is_empty(v));
+        // An empty value where a variable could give one counts as unset (still "given").
+        let own = own
+            .filter(|v| !is_empty(v) || attr.env.is_empty())
+            .map(|v| (v, Source::Stanza));
         let chosen = match attr.precedence {
-            EnvPrecedence::EnvFirst => env().or_else(|| own.clone().map(|v| (v, Source::Stanza))),
-            EnvPrecedence::StanzaFirst if own_set => own.clone().map(|v| (v, Source::Stanza)),
-            EnvPrecedence::StanzaFirst => {
-                env().or_else(|| own.clone().map(|v| (v, Source::Stanza)))
-            }
-        };
-        let chosen = match chosen {
-            Some((v, Source::Stanza)) if is_empty(&v) && !attr.env.is_empty() && !own_set => {
-                // An empty value with a variable that could give it: unset, but written.
-                stanza.mark_given(attr.name);
-                None
-            }
-            other => other,
+            EnvPrecedence::EnvFirst => env().or(own),
+            EnvPrecedence::StanzaFirst => own.or_else(env),
         };
         if a.failed.contains(attr.name) {
             stanza.mark_unusable(attr.name);
