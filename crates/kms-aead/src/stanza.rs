@@ -10,18 +10,22 @@ use kms_core::{AesKey, Backend, Error, Result};
 
 use crate::{AeadBackend, KIND};
 
-/// `kms "aead" { purpose, aead_type, key, key_id }`.
+/// `kms "aead" { purpose, aead_type, key, key_id, salt, info, hash_type }`: the settings
+/// go-kms-wrapping's aead wrapper reads, none of them through `env://` or `file://`.
 pub static SCHEMA: Schema = Schema {
     kind: KIND,
     attributes: &[
-        Attribute::text("aead_type").indirect(),
-        Attribute::text("key").secret().indirect().required_because(
-            "an aead stanza needs key = base64 of 16, 24 or 32 bytes (kms keygen prints one)",
-        ),
-        Attribute::text("key_id").indirect(),
+        Attribute::text("aead_type"),
+        Attribute::text("key").secret(),
+        Attribute::text("key_id"),
+        Attribute::text("salt").secret(),
+        Attribute::text("info"),
+        Attribute::text("hash_type"),
     ],
     env_switch: None,
 };
+
+const NO_KEY: &str = "no key: Boundary sets this wrapper up, but it cannot encrypt or decrypt; set key = base64 of 16, 24 or 32 bytes (kms keygen prints one)";
 
 /// The aead backend's registry entry.
 pub static FACTORY: AeadFactory = AeadFactory;
@@ -49,42 +53,89 @@ impl std::fmt::Debug for AeadConfig {
 }
 
 impl AeadConfig {
-    /// Reads a resolved stanza.
+    /// Reads a resolved stanza into a usable key.
     ///
     /// # Errors
-    /// Every problem found, each naming its attribute; never showing the key.
+    /// Every problem found, each naming its attribute; never showing the key. A stanza
+    /// without a key (which Boundary accepts, see [`check`]) is an error here: it cannot be
+    /// used.
     pub fn from_stanza(stanza: &Stanza) -> std::result::Result<AeadConfig, Vec<Problem>> {
-        let mut problems = Vec::new();
-        if let Some(t) = stanza.non_empty("aead_type") {
-            if !t.eq_ignore_ascii_case("aes-gcm") {
-                problems.push(Problem::at(
-                    "aead_type",
-                    format!("unsupported aead_type {t:?}: the only one is \"aes-gcm\""),
-                ));
-            }
-        }
-        let key = match stanza.text("key") {
-            Some(text) => match decode_aead_key(text) {
-                Ok(k) => Some(k),
-                Err(m) => {
-                    problems.push(Problem::at("key", m));
-                    None
-                }
-            },
-            None => None,
-        };
+        let mut problems: Vec<Problem> = check(stanza)
+            .into_iter()
+            .filter(|p| !p.warning)
+            .collect();
+        let key = present_key(stanza).and_then(|t| decode_aead_key(t).ok());
         match key {
             Some(key) if problems.is_empty() => Ok(AeadConfig {
                 key,
                 key_id: stanza.text("key_id").unwrap_or_default().to_owned(),
             }),
+            None if problems.is_empty() => {
+                problems.push(Problem::at("key", NO_KEY));
+                Err(problems)
+            }
             _ => Err(problems),
         }
     }
 }
 
-/// Decodes an aead `key`: standard base64, padded or not, of 16, 24 or 32 bytes (AES-128,
-/// -192 or -256, as Boundary accepts); surrounding white space is ignored.
+/// The key text, when go-kms-wrapping would find a key in it (it ignores new lines).
+fn present_key(stanza: &Stanza) -> Option<&str> {
+    stanza
+        .text("key")
+        .filter(|t| t.chars().any(|c| c != '\n' && c != '\r'))
+}
+
+/// What go-kms-wrapping's aead `SetConfig` refuses, as errors, and a missing key, which it
+/// accepts (the wrapper then fails on first use), as a warning.
+pub(crate) fn check(stanza: &Stanza) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for name in ["salt", "info"] {
+        if let Some(t) = stanza.text(name) {
+            if go_std_base64(t).is_none() {
+                problems.push(Problem::at(
+                    if name == "salt" { "salt" } else { "info" },
+                    "is not padded standard base64, which Boundary requires (value hidden)",
+                ));
+            }
+        }
+    }
+    match present_key(stanza) {
+        None => problems.push(Problem::warn("key", NO_KEY)),
+        Some(text) => {
+            if let Some(t) = stanza.text("aead_type") {
+                if t != "aes-gcm" {
+                    problems.push(Problem::at(
+                        "aead_type",
+                        format!("unsupported aead_type {t:?}: the only one is \"aes-gcm\", in lower case as Boundary requires"),
+                    ));
+                }
+            }
+            if let Err(m) = decode_aead_key(text) {
+                problems.push(Problem::at("key", m));
+            }
+        }
+    }
+    problems
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: padding required, new lines ignored, nothing
+/// else tolerated.
+fn go_std_base64(text: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const GO_STD: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let compact: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(text.chars().filter(|&c| c != '\n' && c != '\r').collect());
+    GO_STD.decode(compact.as_bytes()).ok().map(zeroize::Zeroizing::new)
+}
+
+/// Decodes an aead `key` as Boundary does: Go's padded standard base64 (new lines are
+/// ignored, nothing else is) of 16, 24 or 32 bytes (AES-128, -192 or -256).
 ///
 /// # Errors
 /// A message saying the text is `not base64`, or that it `decodes to N bytes, need 16, 24
@@ -92,21 +143,13 @@ impl AeadConfig {
 ///
 /// ```
 /// assert!(kms_aead::decode_aead_key("FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=").is_ok());
+/// assert!(kms_aead::decode_aead_key("FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE").is_err());
 /// assert!(kms_aead::decode_aead_key("AAAA").unwrap_err().contains("decodes to 3 bytes, need 16, 24 or 32"));
 /// ```
 pub fn decode_aead_key(text: &str) -> std::result::Result<AesKey, String> {
-    let t = text.trim();
-    let engines = [
-        &base64::engine::general_purpose::STANDARD,
-        &base64::engine::general_purpose::STANDARD_NO_PAD,
-    ];
-    let bytes = engines
-        .iter()
-        .find_map(|e| e.decode(t).ok())
-        .ok_or_else(|| {
-            "is not base64 (standard alphabet, as `kms keygen` prints; value hidden)".to_owned()
-        })?;
-    let bytes = zeroize::Zeroizing::new(bytes);
+    let bytes = go_std_base64(text).ok_or_else(|| {
+        "is not padded standard base64, which Boundary requires (kms keygen prints one; value hidden)".to_owned()
+    })?;
     AesKey::from_slice(&bytes)
         .map_err(|n| format!("decodes to {n} bytes, need 16, 24 or 32 (value hidden)"))
 }
@@ -118,7 +161,7 @@ impl BackendFactory for AeadFactory {
     }
 
     fn check(&self, stanza: &Stanza) -> Vec<Problem> {
-        AeadConfig::from_stanza(stanza).err().unwrap_or_default()
+        check(stanza)
     }
 
     fn key_identity(&self, stanza: &Stanza) -> Option<KeyIdentity> {
@@ -161,15 +204,20 @@ mod tests {
     fn aead_key_decoding() {
         let padded = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=";
         assert!(decode_aead_key(padded).is_ok());
-        assert!(decode_aead_key(padded.trim_end_matches('=')).is_ok());
+        // Go's StdEncoding: padding required, new lines ignored, spaces refused.
+        assert!(decode_aead_key(padded.trim_end_matches('=')).is_err());
         assert!(decode_aead_key(&format!("{padded}\n")).is_ok());
+        assert!(decode_aead_key(&format!("{}\r\n{}", &padded[..10], &padded[10..])).is_ok());
+        assert!(decode_aead_key(&format!(" {padded}")).is_err());
         let e = decode_aead_key("not-base64!").err().unwrap_or_default();
-        assert!(e.contains("not base64"), "{e}");
+        assert!(e.contains("not padded standard base64"), "{e}");
         let e = decode_aead_key("AAAA").err().unwrap_or_default();
         assert!(e.contains("decodes to 3 bytes, need 16, 24 or 32"), "{e}");
         for (text, bits) in [
             ("AAAAAAAAAAAAAAAAAAAAAA==", 128),
             ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 192),
+            // Go ignores bits after the last full byte.
+            ("AAAAAAAAAAAAAAAAAAAAAB==", 128),
             (padded, 256),
         ] {
             assert_eq!(decode_aead_key(text).unwrap().bits(), bits, "{text}");
@@ -178,6 +226,6 @@ mod tests {
         assert!(decode_aead_key(url_safe)
             .err()
             .unwrap_or_default()
-            .contains("not base64"));
+            .contains("not padded standard base64"));
     }
 }

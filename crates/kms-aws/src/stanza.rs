@@ -23,7 +23,6 @@ pub static SCHEMA: Schema = Schema {
     kind: KIND,
     attributes: &[
         Attribute::text("region")
-            .indirect()
             .env_fallback(REGION_VARS),
         Attribute::text("access_key")
             .indirect()
@@ -37,19 +36,17 @@ pub static SCHEMA: Schema = Schema {
             .indirect()
             .env_fallback(&["AWS_SESSION_TOKEN"]),
         Attribute::text("kms_key_id")
-            .indirect()
             .env_first(KEY_ID_VARS),
         Attribute::text("endpoint")
-            .indirect()
             .env_first(ENDPOINT_VARS),
-        Attribute::text("key_id").indirect(),
-        Attribute::text("shared_creds_filename").indirect(),
-        Attribute::text("shared_creds_profile").indirect(),
-        Attribute::text("role_arn").indirect(),
-        Attribute::text("role_session_name").indirect(),
-        Attribute::text("web_identity_token_file").indirect(),
-        Attribute::boolean("disallow_env_vars").indirect(),
-        Attribute::boolean("key_not_required").indirect(),
+        Attribute::text("key_id"),
+        Attribute::text("shared_creds_filename"),
+        Attribute::text("shared_creds_profile"),
+        Attribute::text("role_arn"),
+        Attribute::text("role_session_name"),
+        Attribute::text("web_identity_token_file"),
+        Attribute::boolean("disallow_env_vars"),
+        Attribute::boolean("key_not_required"),
     ],
     env_switch: Some("disallow_env_vars"),
 };
@@ -152,12 +149,16 @@ impl AwsKmsConfig {
         let disallow = stanza.flag("disallow_env_vars");
         let key_not_required = stanza.flag("key_not_required");
         let key_id_attr = from_stanza_only(stanza, "key_id");
-        let kms_key_id = sourced(stanza, "kms_key_id").or_else(|| {
-            key_id_attr.clone().map(|value| Sourced {
+        // go-kms-wrapping: the variables first, then kms_key_id when the block has it (even
+        // empty), then key_id.
+        let kms_key_id = match sourced(stanza, "kms_key_id") {
+            Some(k) => Some(k),
+            None if stanza.given("kms_key_id") => None,
+            None => key_id_attr.clone().map(|value| Sourced {
                 value,
                 source: Source::Stanza,
-            })
-        });
+            }),
+        };
         if kms_key_id.is_none()
             && !key_not_required
             && !stanza.unusable("kms_key_id")
@@ -173,14 +174,11 @@ impl AwsKmsConfig {
                 format!("missing: set kms_key_id{env}, or key_not_required = true for a wrapper that only decrypts"),
             ));
         }
-        let access = sourced(stanza, "access_key");
+        // awsutil: static keys from the block come as a pair, or not at all; otherwise the
+        // SDK's chain, which reads the variables as a pair too.
+        let access = from_stanza_only(stanza, "access_key");
         let secret = secret_from(stanza, "secret_key", Source::Stanza);
-        let (access_given, secret_given) = (stanza.given("access_key"), stanza.given("secret_key"));
-        let stanza_access = access
-            .as_ref()
-            .filter(|a| a.source == Source::Stanza)
-            .map(|a| a.value.clone());
-        let credentials = match (stanza_access, secret) {
+        let credentials = match (access, secret) {
             (Some(access_key), Some(secret_key)) => Some(StaticCredentials {
                 access_key,
                 secret_key,
@@ -188,49 +186,40 @@ impl AwsKmsConfig {
                 source: Source::Stanza,
             }),
             (Some(_), None) => {
-                if !secret_given {
+                if !stanza.unusable("secret_key") {
                     problems.push(Problem::at(
                         "secret_key",
-                        "missing: access_key is set, so secret_key is needed too",
+                        "missing: access_key is set, so Boundary needs secret_key too",
                     ));
                 }
                 None
             }
             (None, Some(_)) => {
-                if !access_given {
+                if !stanza.unusable("access_key") {
                     problems.push(Problem::at(
                         "access_key",
-                        "missing: secret_key is set, so access_key is needed too",
+                        "missing: secret_key is set, so Boundary needs access_key too",
                     ));
                 }
                 None
             }
             (None, None) => {
-                let token = secret_from(stanza, "session_token", Source::Stanza);
-                if token.is_some() && !access_given && !secret_given {
-                    problems.push(Problem::at(
-                        "session_token",
-                        "is set, but access_key and secret_key are not; a session token goes with them",
-                    ));
-                }
-                let env_access = access
+                let env_access = sourced(stanza, "access_key")
                     .filter(|a| a.source == Source::Env("AWS_ACCESS_KEY_ID"))
                     .map(|a| a.value);
                 let env_secret =
                     secret_from(stanza, "secret_key", Source::Env("AWS_SECRET_ACCESS_KEY"));
                 match (env_access, env_secret) {
-                    (Some(access_key), Some(secret_key)) if !access_given && !secret_given => {
-                        Some(StaticCredentials {
-                            access_key,
-                            secret_key,
-                            session_token: secret_from(
-                                stanza,
-                                "session_token",
-                                Source::Env("AWS_SESSION_TOKEN"),
-                            ),
-                            source: Source::Env("AWS_ACCESS_KEY_ID"),
-                        })
-                    }
+                    (Some(access_key), Some(secret_key)) => Some(StaticCredentials {
+                        access_key,
+                        secret_key,
+                        session_token: secret_from(
+                            stanza,
+                            "session_token",
+                            Source::Env("AWS_SESSION_TOKEN"),
+                        ),
+                        source: Source::Env("AWS_ACCESS_KEY_ID"),
+                    }),
                     _ => None,
                 }
             }
@@ -241,7 +230,12 @@ impl AwsKmsConfig {
         Ok(AwsKmsConfig {
             kms_key_id,
             region: sourced(stanza, "region"),
-            endpoint: sourced(stanza, "endpoint"),
+            endpoint: sourced(stanza, "endpoint").map(|mut e| {
+                if !has_scheme(&e.value) {
+                    e.value = format!("https://{}", e.value);
+                }
+                e
+            }),
             credentials,
             shared_creds_filename: from_stanza_only(stanza, "shared_creds_filename"),
             shared_creds_profile: from_stanza_only(stanza, "shared_creds_profile"),
@@ -318,6 +312,38 @@ impl AwsKmsConfig {
     }
 }
 
+/// aws-sdk-go's test for an endpoint with a scheme (`^([^:]+)://`); without one it adds
+/// `https://`, and so does kms.
+fn has_scheme(endpoint: &str) -> bool {
+    endpoint
+        .find("://")
+        .is_some_and(|i| i > 0 && !endpoint[..i].contains(':'))
+}
+
+/// What Boundary accepts but an operator should hear about.
+fn warnings(stanza: &Stanza) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let token = secret_from(stanza, "session_token", Source::Stanza);
+    if token.is_some()
+        && from_stanza_only(stanza, "access_key").is_none()
+        && secret_from(stanza, "secret_key", Source::Stanza).is_none()
+    {
+        out.push(Problem::warn(
+            "session_token",
+            "is set without access_key and secret_key; Boundary ignores it and uses the SDK's credential chain",
+        ));
+    }
+    if let Some(e) = sourced(stanza, "endpoint") {
+        if !has_scheme(&e.value) {
+            out.push(Problem::warn(
+                "endpoint",
+                format!("has no scheme; Boundary's AWS SDK uses https://{}, and so does kms", e.value),
+            ));
+        }
+    }
+    out
+}
+
 fn config_error(problems: Vec<Problem>) -> Error {
     let text: Vec<String> = problems
         .into_iter()
@@ -336,7 +362,9 @@ impl BackendFactory for AwsKmsFactory {
     }
 
     fn check(&self, stanza: &Stanza) -> Vec<Problem> {
-        AwsKmsConfig::from_stanza(stanza).err().unwrap_or_default()
+        let mut problems = AwsKmsConfig::from_stanza(stanza).err().unwrap_or_default();
+        problems.extend(warnings(stanza));
+        problems
     }
 
     fn key_identity(&self, stanza: &Stanza) -> Option<KeyIdentity> {

@@ -126,6 +126,10 @@ pub(crate) struct CheckArgs {
     /// Only parse and validate; contact no backend.
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Refuse a config with warnings (exit 2): settings Boundary accepts but ignores, or
+    /// reads differently than written.
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -24,8 +24,12 @@ pub use markers::{find_markers, replace_markers, Marker};
 pub struct KmsConfig {
     /// The file name, for messages.
     pub source: String,
-    /// The wrappers, in file order.
+    /// The wrappers, in the order Boundary sets them up (`hsm`, `seal`, then `kms` blocks,
+    /// each in file order).
     pub wrappers: Vec<WrapperConfig>,
+    /// What Boundary accepts but ignores or reads unexpectedly, one line each; `kms check`
+    /// prints them as warnings (`--strict` refuses them).
+    pub warnings: Vec<ConfigError>,
 }
 
 impl KmsConfig {

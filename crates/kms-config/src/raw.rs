@@ -4,7 +4,6 @@
 use crate::error::ConfigError;
 use crate::hclv1::{self, Item, Node};
 
-mod json;
 
 /// A value as written, before typing.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,32 +47,40 @@ pub(crate) struct RawAttr {
     pub(crate) value: Val,
 }
 
-/// One `kms "TYPE" { ... }` block, untyped.
+/// The top-level blocks configutil reads as kms blocks, in the order it reads them.
+pub(crate) const BLOCK_NAMES: [&str; 3] = ["hsm", "seal", "kms"];
+
+/// One `kms "TYPE" { ... }` block (or `seal`, `hsm`), untyped.
 #[derive(Debug, Clone)]
 pub(crate) struct RawBlock {
-    /// Lower-cased type label (empty when the label is missing).
+    /// `kms`, `seal` or `hsm`.
+    pub(crate) block: &'static str,
+    /// Lower-cased first label; without one, the block's name, as configutil takes it.
     pub(crate) kind: String,
     /// 1-based line of the block.
     pub(crate) line: Option<usize>,
     /// Problems found while reading the block's syntax (nested blocks, bad labels), as
     /// (key, message).
     pub(crate) problems: Vec<(Option<String>, String)>,
+    /// What Boundary accepts but ignores in the block's shape (extra labels).
+    pub(crate) warnings: Vec<String>,
     pub(crate) attrs: Vec<RawAttr>,
+}
+
+/// Which of [`BLOCK_NAMES`] a top-level key is, in any case (HCL v1's `Filter`).
+fn block_name(key: &str) -> Option<&'static str> {
+    BLOCK_NAMES.into_iter().find(|n| key.eq_ignore_ascii_case(n))
+}
+
+/// Blocks in configutil's order: every `hsm`, then every `seal`, then every `kms`.
+fn in_configutil_order(mut blocks: Vec<RawBlock>) -> Vec<RawBlock> {
+    blocks.sort_by_key(|b| BLOCK_NAMES.iter().position(|n| *n == b.block));
+    blocks
 }
 
 /// The raw blocks of a file and the problems found in its shape; or, for a syntax error,
 /// that one problem.
 pub(crate) type Parsed = Result<(Vec<RawBlock>, Vec<ConfigError>), Vec<ConfigError>>;
-
-/// The 1-based line of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
 
 fn file_error(file: &str, line: Option<usize>, message: String) -> ConfigError {
     ConfigError {
@@ -85,53 +92,53 @@ fn file_error(file: &str, line: Option<usize>, message: String) -> ConfigError {
     }
 }
 
-/// Reads the `kms` blocks of an HCL file, as `hcl.Parse` and configutil do: text whose first
-/// non-blank character is `{` is JSON; a top-level item whose key is `kms` (in any case) is
-/// a kms block. A syntax error anywhere in the file is the one problem reported.
+/// Reads the `kms` blocks of a config, as `hcl.Parse` and configutil do: text whose first
+/// non-blank character is `{` is JSON (HCL v1's lenient JSON reader), anything else HCL v1;
+/// a top-level item whose key is `kms`, `seal` or `hsm` (in any case) is a kms block. A
+/// syntax error anywhere in the file is the one problem reported.
 pub(crate) fn parse_hcl(text: &str, file: &str) -> Parsed {
-    if text.trim_start().starts_with('{') {
-        return parse_json(text, file);
+    let json = text.trim_start().starts_with('{');
+    let items = if json {
+        hclv1::parse_json(text)
+    } else {
+        hclv1::parse(text)
     }
-    let items = hclv1::parse(text).map_err(|e| {
-        let message = format!("HCL syntax error at column {}: {}", e.pos.col, e.message);
+    .map_err(|e| {
+        let syntax = if json { "JSON" } else { "HCL" };
+        let message = format!("{syntax} syntax error at column {}: {}", e.pos.col, e.message);
         vec![file_error(file, Some(e.pos.line), message)]
     })?;
     let blocks = items
         .iter()
-        .filter(|i| {
-            i.keys
-                .first()
-                .is_some_and(|k| hclv1::key_value(k).eq_ignore_ascii_case("kms"))
+        .filter_map(|i| {
+            let name = block_name(&hclv1::key_value(i.keys.first()?))?;
+            Some(hcl_block(i, name))
         })
-        .map(hcl_block)
         .collect();
-    Ok((blocks, Vec::new()))
+    Ok((in_configutil_order(blocks), Vec::new()))
 }
 
-fn hcl_block(item: &Item) -> RawBlock {
-    let line = item.keys.first().map(|k| k.pos.line);
+/// A JSON config: read as HCL v1 reads any config, by its text.
+pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
+    parse_hcl(text, file)
+}
+
+fn hcl_block(item: &Item, block: &'static str) -> RawBlock {
+    // The type label's line: in JSON, blocks share their `kms` key.
+    let line = item.keys.get(1).or(item.keys.first()).map(|k| k.pos.line);
     let labels = item.keys.get(1..).unwrap_or(&[]);
     let mut problems = Vec::new();
-    let kind = match labels {
-        [label] => hclv1::key_value(label).to_ascii_lowercase(),
-        [] => {
-            problems.push((
-                None,
-                "a kms block needs a type label, e.g. kms \"TYPE\" { ... }".to_owned(),
-            ));
-            String::new()
-        }
-        [first, ..] => {
-            problems.push((
-                None,
-                format!(
-                    "a kms block takes one label, its type; it has {}",
-                    labels.len()
-                ),
-            ));
-            hclv1::key_value(first).to_ascii_lowercase()
-        }
+    let mut warnings = Vec::new();
+    let kind = match labels.first() {
+        Some(label) => hclv1::key_value(label).to_lowercase(),
+        None => block.to_owned(),
     };
+    if labels.len() > 1 {
+        warnings.push(format!(
+            "has {} labels; Boundary reads the first as the type and ignores the others",
+            labels.len()
+        ));
+    }
     let attrs = match &item.val {
         Node::Obj(body, _) => hclv1::decode_body(body)
             .into_iter()
@@ -140,159 +147,18 @@ fn hcl_block(item: &Item) -> RawBlock {
         _ => {
             problems.push((
                 None,
-                "a kms block must be a block, kms \"TYPE\" { ... }, not a value".to_owned(),
+                format!("a {block} block must be a block, {block} \"TYPE\" {{ ... }}, not a value"),
             ));
             Vec::new()
         }
     };
     RawBlock {
+        block,
         kind,
         line,
         problems,
+        warnings,
         attrs,
-    }
-}
-
-/// Reads the `kms` blocks of a JSON file, in the shapes Boundary's HCL v1 reader accepts:
-/// `{"kms": [{"TYPE": {...}}, {"TYPE2": {...}}]}` and `{"kms": {"TYPE": {...}}}`. Text
-/// that does not start with `{` is HCL, as `hcl.Parse` decides.
-///
-/// A syntax error is the one problem reported; shape problems are all reported, and the
-/// blocks that are well formed are still read.
-pub(crate) fn parse_json(text: &str, file: &str) -> Parsed {
-    if !text.trim_start().starts_with('{') {
-        // hcl.Parse decides by the text, not the file name.
-        return parse_hcl(text, file);
-    }
-    // serde_json is the judge of syntax and gives the messages; json::parse adds positions.
-    if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
-        let message = format!(
-            "JSON syntax error at column {}: {}",
-            e.column(),
-            json_error_text(&e)
-        );
-        return Err(vec![file_error(file, Some(e.line()), message)]);
-    }
-    if let Some(at) = json::slash_escape(text) {
-        let line = line_of(text, at);
-        // The column of the `/`, where HCL v1 reports it.
-        let column = text
-            .get(..at)
-            .and_then(|t| t.rsplit('\n').next())
-            .map_or(0, |l| l.chars().count())
-            + 2;
-        let message = format!(
-            "JSON syntax error at column {column}: illegal char escape \\/ (HCL v1 reads JSON strings with Go's escapes)"
-        );
-        return Err(vec![file_error(file, Some(line), message)]);
-    }
-    let Some(root) = json::parse(text) else {
-        return Err(vec![file_error(file, None, "JSON syntax error".to_owned())]);
-    };
-    let line = |off: usize| Some(line_of(text, off));
-    let json::J::Obj(top) = &root.value else {
-        return Err(vec![file_error(
-            file,
-            line(root.offset),
-            "a JSON config must be an object".to_owned(),
-        )]);
-    };
-    let mut blocks = Vec::new();
-    let mut errors = Vec::new();
-    for (key, kms) in top.iter().filter(|(k, _)| k == "kms") {
-        let items: Vec<&json::Spanned> = match &kms.value {
-            // HCL v1's JSON flattening leaves an empty list as the value of a kms block,
-            // which configutil refuses.
-            json::J::Arr(a) if a.is_empty() => {
-                let message =
-                    format!("\"{key}\" is an empty list; Boundary wants objects keyed by type");
-                errors.push(file_error(file, line(kms.offset), message));
-                continue;
-            }
-            json::J::Arr(a) => a.iter().collect(),
-            _ => vec![kms],
-        };
-        for item in items {
-            let json::J::Obj(types) = &item.value else {
-                let message = format!(
-                    "\"{key}\" must hold objects keyed by type, e.g. {{\"TYPE\": {{...}}}}, not {}",
-                    item.value.kind()
-                );
-                errors.push(file_error(file, line(item.offset), message));
-                continue;
-            };
-            for (kind, body) in types {
-                if let json::J::Arr(_) = &body.value {
-                    // HCL v1's JSON flattening leaves such a list under a kms block of
-                    // type "kms", which Boundary then refuses.
-                    errors.push(ConfigError {
-                        file: file.to_owned(),
-                        line: line(body.offset),
-                        block: Some(format!("kms \"{}\"", kind.to_ascii_lowercase())),
-                        key: None,
-                        message: "a list of stanzas under one type is not read by Boundary; \
-                                  write {\"kms\": [{\"TYPE\": {...}}, {\"TYPE\": {...}}]}"
-                            .to_owned(),
-                    });
-                    continue;
-                }
-                let b = body;
-                let kind = kind.to_ascii_lowercase();
-                match &b.value {
-                    json::J::Obj(map) => {
-                        let attrs = json_members(map);
-                        blocks.push(RawBlock {
-                            kind,
-                            line: line(b.offset),
-                            problems: Vec::new(),
-                            attrs,
-                        });
-                    }
-                    other => errors.push(ConfigError {
-                        file: file.to_owned(),
-                        line: line(b.offset),
-                        block: Some(format!("kms \"{kind}\"")),
-                        key: None,
-                        message: format!("the stanza body must be an object, not {}", other.kind()),
-                    }),
-                }
-            }
-        }
-    }
-    Ok((blocks, errors))
-}
-
-/// An object's members as HCL v1 decodes them: a member given again replaces the earlier
-/// value (a list appends to an earlier list), in the place of the first.
-fn json_members(map: &[(String, json::Spanned)]) -> Vec<RawAttr> {
-    let mut attrs: Vec<RawAttr> = Vec::new();
-    for (k, v) in map {
-        let value = v.value.to_val();
-        match attrs.iter_mut().find(|a| a.key == *k) {
-            Some(a) => {
-                a.value = match (std::mem::replace(&mut a.value, Val::Other("")), value) {
-                    (Val::List(mut old), Val::List(new)) => {
-                        old.extend(new);
-                        Val::List(old)
-                    }
-                    (_, new) => new,
-                }
-            }
-            None => attrs.push(RawAttr {
-                key: k.clone(),
-                value,
-            }),
-        }
-    }
-    attrs
-}
-
-/// serde_json's message without its " at line L column C" suffix (the line is reported apart).
-fn json_error_text(e: &serde_json::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" at line ") {
-        Some(i) => s[..i].to_owned(),
-        None => s,
     }
 }
 
@@ -399,39 +265,28 @@ mod tests {
     }
 
     #[test]
-    fn json_shapes_and_lines() {
-        let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"demo\": {\"purpose\": \"root\"}},\n  {\"other\": [{\"purpose\": \"x\"}, {\"purpose\": \"y\"}]}\n ]\n}";
+    fn json_as_hcl_v1_reads_it() {
+        let text = "{\n \"listener\": [{\"tcp\": {}}],\n \"kms\": [\n  {\"demo\": {\"purpose\": \"root\"}},\n  {\"other\": {\"purpose\": \"x\"}}\n ]\n}";
         let (b, _) = parse_json(text, "t.json").unwrap_or_default();
         let got: Vec<_> = b.iter().map(|b| (b.kind.as_str(), b.line)).collect();
-        assert_eq!(got, [("demo", Some(4))]);
-        let (_, e) = parse_json(text, "t.json").unwrap_or_default();
-        assert_eq!(e.len(), 1);
-        assert!(
-            e[0].message.contains("list of stanzas under one type"),
-            "{e:?}"
-        );
-        assert_eq!(e[0].line, Some(5));
-        let (b, _) = parse_json("{\"kms\": {\"DEMO\": {\"purpose\": [\"root\"]}}}", "t.json")
+        assert_eq!(got, [("demo", Some(4)), ("other", Some(5))]);
+        let (b, _) = parse_json("{\"KMS\": {\"DEMO\": {\"purpose\": [\"root\"]}}}", "t.json")
             .unwrap_or_default();
         assert_eq!(b[0].kind, "demo");
         assert_eq!(
             b[0].attrs[0].value,
             Val::List(vec![Val::Str("root".into())])
         );
-        let (b, e) = parse_json("{\"kms\": [1, {\"demo\": 2}, {\"demo\": {}}]}", "t.json")
-            .unwrap_or_default();
-        assert_eq!((b.len(), e.len()), (1, 2));
-        let e = parse_json("{\"kms\": [}", "t.json")
+        // As in Go, an error at a `}` closes the object: `{"kms": [}` is accepted.
+        assert!(parse_json("{\"kms\": [}", "t.json").is_ok());
+        let e = parse_json("{\"kms\": [null]}", "t.json")
             .err()
             .unwrap_or_default();
         assert_eq!(e.len(), 1);
-        assert_eq!(e[0].line, Some(1));
+        assert!(e[0].message.starts_with("JSON syntax error"), "{e:?}");
         // Text that does not start with `{` is HCL, as hcl.Parse decides.
         let e = parse_json("[]", "t.json").err().unwrap_or_default();
         assert!(e[0].message.starts_with("HCL syntax error"), "{e:?}");
-        let (b, _) =
-            parse_json("kms \"demo\" { purpose = \"root\" }", "t.json").unwrap_or_default();
-        assert_eq!(b.len(), 1);
         let e = parse_json("{\"kms\": {\"demo\": {\"key_id\": \"a\\/b\"}}}", "t.json")
             .err()
             .unwrap_or_default();
@@ -449,7 +304,7 @@ mod tests {
                 Val::Num("1".into()),
                 Val::Str(String::new()),
                 Val::List(vec![Val::Str("x".into())]),
-                Val::Other("a number out of range"),
+                Val::Other("a number out of range or malformed"),
             ]
         );
     }

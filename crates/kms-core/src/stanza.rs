@@ -301,21 +301,34 @@ impl Stanza {
 }
 
 /// A problem a backend finds in a stanza: which attribute, and what is wrong (never a
-/// secret value).
+/// secret value). A warning is something Boundary accepts (and perhaps ignores) that the
+/// operator should know; an error is something Boundary refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The attribute, or `None` for the block as a whole.
     pub attribute: Option<&'static str>,
     /// What is wrong.
     pub message: String,
+    /// Boundary accepts it: say so, and go on.
+    pub warning: bool,
 }
 
 impl Problem {
-    /// A problem with `attribute`.
+    /// An error with `attribute`: Boundary refuses the config.
     pub fn at(attribute: &'static str, message: impl Into<String>) -> Self {
         Problem {
             attribute: Some(attribute),
             message: message.into(),
+            warning: false,
+        }
+    }
+
+    /// A warning about `attribute`: Boundary accepts the config, but does something the
+    /// operator may not expect.
+    pub fn warn(attribute: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            warning: true,
+            ..Problem::at(attribute, message)
         }
     }
 }

@@ -8,15 +8,16 @@ use crate::failure::{CliResult, Failure};
 
 pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
-    if config.wrappers.is_empty() {
+    if a.strict && !config.warnings.is_empty() {
         return Err(Failure::usage(format!(
-            "{}: no enabled kms stanza",
-            config.source
+            "{}: refused under --strict: {} warning(s) above; fix them, or drop --strict to accept what Boundary accepts",
+            config.source,
+            config.warnings.len()
         )));
     }
     if a.offline {
         for w in &config.wrappers {
-            println!("{}", kms::keyring::describe(w));
+            println!("{}", one_line(&kms::keyring::describe(w)));
         }
         println!(
             "{}: valid ({} wrappers; offline: no key was contacted)",
@@ -38,11 +39,12 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
             .iter()
             .map(|(k, v)| format!(" {k}={v}"))
             .collect();
-        println!(
+        let line = format!(
             "{} resolved_key={}{details} round_trip=ok",
             kms::keyring::describe(cfg),
             w.backend.key_id()
         );
+        println!("{}", one_line(&line));
     }
     println!(
         "{}: valid ({} wrappers verified online)",
@@ -50,4 +52,19 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
         config.wrappers.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A line as printed: control characters (a key id may hold a new line) escaped as Rust
+/// escapes them (`\n`, `\u{1b}`), so that every wrapper stays on its own line and nothing
+/// reaches the terminal as a control sequence.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -13,15 +13,20 @@ use crate::failure::{CliResult, Failure};
 
 /// Loads the config named by `-c`, first decrypting its `{{decrypt(..)}}` values with the
 /// config-purpose stanza of `--config-kms` when given, else (as Boundary does) with the
-/// config-purpose stanza of the config file itself.
+/// config-purpose stanza of the config file itself. Its warnings (what Boundary accepts but
+/// ignores) go to stderr, one line each.
 pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
     let mut options = kms::ConfigOptions::new();
     if let Some(f) = &arg.config_kms {
         options = options.config_kms(f);
     }
-    kms::load_config(&arg.config, &options)
+    let config = kms::load_config(&arg.config, &options)
         .await
-        .map_err(Failure::from_load)
+        .map_err(Failure::from_load)?;
+    for w in &config.warnings {
+        eprintln!("kms: warning: {w}");
+    }
+    Ok(config)
 }
 
 /// Reads a config file as it is, without decrypting values inside it.

@@ -6,7 +6,7 @@
 //! list of objects, which no kms setting takes.
 
 use super::lexer::{Kind, Token};
-use super::strconv::{heredoc_value, unquote};
+use super::strconv::{go_unquote, heredoc_value, unquote};
 use super::{Item, Node};
 use crate::raw::Val;
 
@@ -44,6 +44,7 @@ impl GoVal {
 pub(crate) fn key_value(t: &Token) -> String {
     match t.kind {
         Kind::String => unquote(&t.text).unwrap_or_default(),
+        Kind::JsonString => go_unquote(&t.text).unwrap_or_default(),
         _ => t.text.clone(),
     }
 }
@@ -77,6 +78,9 @@ fn go_float(s: &str) -> Option<f64> {
 fn lit_str(t: &Token) -> GoVal {
     match t.kind {
         Kind::Heredoc => GoVal::Str(heredoc_value(&t.text)),
+        Kind::JsonString => {
+            go_unquote(&t.text).map_or(GoVal::Other("a string with an invalid escape"), GoVal::Str)
+        }
         _ => unquote(&t.text).map_or(GoVal::Other("a string with an invalid escape"), GoVal::Str),
     }
 }
@@ -104,11 +108,14 @@ fn into(old: GoVal, n: &Node) -> GoVal {
     let kind = lit.map(|t| t.kind);
     match (old, lit) {
         (GoVal::Str(_), Some(t)) if t.kind == Kind::Number => GoVal::Str(t.text.clone()),
-        (GoVal::Str(_), Some(t)) if matches!(t.kind, Kind::String | Kind::Heredoc) => lit_str(t),
+        (GoVal::Str(_), Some(t)) if matches!(t.kind, Kind::String | Kind::JsonString | Kind::Heredoc) =>
+        {
+            lit_str(t)
+        }
         (GoVal::Int(_), Some(t)) if t.kind == Kind::Number => {
             go_int(&t.text).map_or(GoVal::Other(BAD_NUMBER), GoVal::Int)
         }
-        (GoVal::Int(_), Some(t)) if t.kind == Kind::String => match lit_str(t) {
+        (GoVal::Int(_), Some(t)) if matches!(t.kind, Kind::String | Kind::JsonString) => match lit_str(t) {
             GoVal::Str(s) => go_int(&s).map_or(GoVal::Other(BAD_NUMBER), GoVal::Int),
             other => other,
         },

@@ -13,6 +13,8 @@ pub(crate) enum Kind {
     Float,
     Bool,
     String,
+    /// A string from a JSON file (or its `null`, with no text): Go's `strconv.Unquote`.
+    JsonString,
     Heredoc,
     LBrack,
     LBrace,
@@ -33,7 +35,7 @@ impl Kind {
             Kind::Number => "NUMBER",
             Kind::Float => "FLOAT",
             Kind::Bool => "BOOL",
-            Kind::String => "STRING",
+            Kind::String | Kind::JsonString => "STRING",
             Kind::Heredoc => "HEREDOC",
             Kind::LBrack => "LBRACK",
             Kind::LBrace => "LBRACE",

@@ -4,6 +4,7 @@
 //! v1 has no expressions: `${...}` is text), never panics, and bounds its nesting.
 
 mod decode;
+mod json;
 mod lexer;
 mod parser;
 mod strconv;
@@ -61,13 +62,26 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Item>, SyntaxError> {
     Ok(items)
 }
 
+/// Parses a JSON config as `hcl.Parse` does (HCL v1's lenient JSON reader, then
+/// `flattenObjects`), into the same items as HCL.
+pub(crate) fn parse_json(text: &str) -> Result<Vec<Item>, SyntaxError> {
+    let items = json::parse(text)?;
+    check_strings(&items)?;
+    Ok(items)
+}
+
 /// Strings that the scanner accepts but Go's unquoting refuses (`"\777"`) make Boundary
 /// stop (a panic) where it reads them: as the first key of a top-level item, which it
 /// reads for every item to find the kms blocks. In a kms block they are bad values
 /// (`decode.rs`); elsewhere Boundary never reads them.
 fn check_strings(items: &[Item]) -> Result<(), SyntaxError> {
     for t in items.iter().filter_map(|i| i.keys.first()) {
-        if t.kind == Kind::String && strconv::unquote(&t.text).is_none() {
+        let bad = match t.kind {
+            Kind::String => strconv::unquote(&t.text).is_none(),
+            Kind::JsonString => strconv::go_unquote(&t.text).is_none(),
+            _ => false,
+        };
+        if bad {
             return Err(SyntaxError {
                 pos: t.pos,
                 message: "invalid escape in a key".to_owned(),

@@ -85,6 +85,65 @@ pub(crate) fn unquote(text: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// A JSON STRING token's value: Go's `strconv.Unquote` (no `${...}` rule); an empty text
+/// is JSON's `null`, whose value is "". `None` where Go's Unquote fails (Boundary stops).
+pub(crate) fn go_unquote(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return Some(String::new());
+    }
+    let s = text.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '"' => return None,
+            '\\' => {
+                let e = chars.next()?;
+                let simple = match e {
+                    'a' => Some(7u8),
+                    'b' => Some(8),
+                    'f' => Some(12),
+                    'n' => Some(b'\n'),
+                    'r' => Some(b'\r'),
+                    't' => Some(b'\t'),
+                    'v' => Some(11),
+                    '\\' => Some(b'\\'),
+                    '"' => Some(b'"'),
+                    _ => None,
+                };
+                if let Some(b) = simple {
+                    out.push(b);
+                    continue;
+                }
+                let (n, radix) = match e {
+                    'x' => (2, 16),
+                    'u' => (4, 16),
+                    'U' => (8, 16),
+                    '0'..='7' => (2, 8),
+                    _ => return None,
+                };
+                let mut digits = String::new();
+                if radix == 8 {
+                    digits.push(e);
+                }
+                for _ in 0..n {
+                    digits.push(chars.next()?);
+                }
+                let v = u32::from_str_radix(&digits, radix).ok()?;
+                match e {
+                    'u' | 'U' => {
+                        let c = char::from_u32(v)?;
+                        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                    _ => out.push(u8::try_from(v).ok()?),
+                }
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// A HEREDOC token's value (`hcl/token.unindentHeredoc`), byte arithmetic as in Go.
 pub(crate) fn heredoc_value(text: &str) -> String {
     let b = text.as_bytes();

@@ -1,7 +1,8 @@
-//! Reading one attribute: `env://` and `file://` values, types, Go's boolean syntax, and how
-//! values are shown in messages.
+//! Reading one attribute as configutil and go-kms-wrapping do: every value as text, Go's
+//! boolean syntax, `env://` and `file://` where upstream resolves them; and how values are
+//! shown in messages.
 
-use kms_core::stanza::{Attribute, ValueType};
+use kms_core::stanza::Attribute;
 
 use crate::raw::Val;
 use crate::LoadOptions;
@@ -44,15 +45,165 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// What the value should have been, when it is not of type `ty`.
-pub(crate) fn mismatch(ty: ValueType, v: &Val) -> Option<&'static str> {
-    match (ty, v) {
-        (ValueType::Bool, Val::Bool(_)) => None,
-        (ValueType::Bool, Val::Str(s) | Val::Num(s)) if parse_bool(s).is_some() => None,
-        (ValueType::Bool, _) => Some("true or false"),
-        (ValueType::Text, Val::Str(_) | Val::Num(_)) => None,
-        (ValueType::Text, _) => Some("a string"),
+/// A setting as configutil hands it to a wrapper: every value becomes text through
+/// mapstructure's weak decoding (`parseutil.ParseString`): a bool is `"1"` or `"0"`, a
+/// number its decimal text. A list or an object is refused, as Boundary refuses it.
+pub(crate) fn go_string(v: &Val) -> Result<String, String> {
+    match v {
+        Val::Str(s) | Val::Num(s) => Ok(s.clone()),
+        Val::Bool(b) => Ok(if *b { "1" } else { "0" }.to_owned()),
+        Val::List(_) => Err("must be a string, not a list (Boundary reads every kms setting as text)".into()),
+        Val::Other(d) => Err(format!("must be a string, not {d} (Boundary reads every kms setting as text)")),
     }
+}
+
+/// `parseutil.ParseBool`: mapstructure's weak decoding to a bool, as configutil reads
+/// `disabled`.
+pub(crate) fn go_weak_bool(v: &Val) -> Result<bool, String> {
+    match v {
+        Val::Bool(b) => Ok(*b),
+        Val::Str(s) if s.is_empty() => Ok(false),
+        Val::Str(s) => parse_bool(s).ok_or_else(|| format!("must be true or false, not {}", v.describe())),
+        Val::Num(n) => Ok(n.trim_start_matches('-').chars().any(|c| c.is_ascii_digit() && c != '0')),
+        Val::List(_) | Val::Other(_) => Err(format!("must be true or false, not {}", v.kind())),
+    }
+}
+
+/// A value written as a URL that go-kms-wrapping resolves (`parseutil.ParsePath`), or
+/// `None` for text taken as it is.
+#[derive(Debug, PartialEq)]
+pub(crate) enum PathRef<'a> {
+    Env(&'a str),
+    File(&'a str),
+    Literal(&'a str),
+}
+
+/// How `parseutil.ParsePath` reads `s`: the scheme of the trimmed text, as Go's `url.Parse`
+/// finds it (in any case), decides; text that does not parse as a URL is taken as it is. The
+/// name or path is what follows `env://` / `file://` / `string://` written in lower case;
+/// other spellings keep the whole text, as upstream's `TrimPrefix` does.
+pub(crate) fn path_ref(s: &str) -> Option<PathRef<'_>> {
+    let t = s.trim_matches(go_space);
+    if t.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return None;
+    }
+    let colon = t.find(':')?;
+    let scheme = &t[..colon];
+    let mut chars = scheme.chars();
+    if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return None;
+    }
+    if !url_parses(&t[colon + 1..]) {
+        return None;
+    }
+    let rest = |p: &str| t.strip_prefix(p).unwrap_or(t);
+    match scheme.to_ascii_lowercase().as_str() {
+        "env" => Some(PathRef::Env(rest("env://"))),
+        "file" => Some(PathRef::File(rest("file://"))),
+        "string" => Some(PathRef::Literal(rest("string://"))),
+        _ => None,
+    }
+}
+
+/// Go's `strings.TrimSpace` set.
+fn go_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// Whether Go's `url.Parse` accepts what follows a scheme: a bad `%` escape, or an
+/// authority with a space, a bad port or an unclosed `[`, is an error there, and the text
+/// is then taken as it is.
+fn url_parses(after_scheme: &str) -> bool {
+    let bad_escape = |s: &str| {
+        let b = s.as_bytes();
+        b.iter().enumerate().any(|(i, &c)| {
+            c == b'%'
+                && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        })
+    };
+    let (rest, fragment) = match after_scheme.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (after_scheme, None),
+    };
+    if fragment.is_some_and(bad_escape) {
+        return false;
+    }
+    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
+    let Some(hier) = rest.strip_prefix("//") else {
+        return !bad_escape(rest);
+    };
+    let (authority, path) = match hier.find('/') {
+        Some(i) => hier.split_at(i),
+        None => (hier, ""),
+    };
+    if bad_escape(path) {
+        return false;
+    }
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.contains(' ') || bad_escape(host) {
+        return false;
+    }
+    if host.starts_with('[') {
+        return host.contains(']');
+    }
+    match host.rsplit_once(':') {
+        Some((_, port)) => port.bytes().all(|b| b.is_ascii_digit()),
+        None => true,
+    }
+}
+
+/// The largest `file://` value read (a key, a token): a bigger file is refused unread.
+pub(crate) const MAX_FILE_VALUE: u64 = 64 * 1024;
+
+/// Resolves a value the way go-kms-wrapping's `ParsePaths` does for the few settings it
+/// applies to: `env://NAME` (an unset variable is an error), `file://PATH` (the file's
+/// bytes, untrimmed), `string://TEXT`; anything else as it is. The error names the variable
+/// or file, never a value.
+pub(crate) fn resolve_path(opts: &LoadOptions, s: &str) -> Result<String, String> {
+    match path_ref(s) {
+        None => Ok(s.to_owned()),
+        Some(PathRef::Literal(t)) => Ok(t.to_owned()),
+        Some(PathRef::Env(name)) => opts
+            .var_raw(name)
+            .ok_or_else(|| format!("environment variable {} (from env://) is not set", shown(name))),
+        Some(PathRef::File(path)) => read_value_file(path),
+    }
+}
+
+fn read_value_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let fail = |e: &dyn std::fmt::Display| format!("cannot read file {} (from file://): {e}", shown(path));
+    let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
+    if !meta.is_file() {
+        return Err(fail(&"not a regular file"));
+    }
+    if meta.len() > MAX_FILE_VALUE {
+        return Err(fail(&format_args!("larger than {MAX_FILE_VALUE} bytes")));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_VALUE + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(&e))?;
+    if bytes.len() as u64 > MAX_FILE_VALUE {
+        return Err(fail(&format_args!("larger than {MAX_FILE_VALUE} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail(&"not UTF-8 text"))
+}
+
+/// The warning for a setting written as `env://`, `file://` or `string://` where
+/// go-kms-wrapping takes text literally.
+pub(crate) fn literal_url_warning(s: &str) -> Option<String> {
+    let kind = match path_ref(s)? {
+        PathRef::Env(_) => "env://",
+        PathRef::File(_) => "file://",
+        PathRef::Literal(_) => "string://",
+    };
+    Some(format!(
+        "looks like a {kind} reference, but Boundary takes this setting literally (go-kms-wrapping resolves env:// and file:// only in awskms access_key, secret_key and session_token)"
+    ))
 }
 
 /// A value in a type error: for a secret, only its kind.
@@ -62,33 +213,6 @@ pub(crate) fn described(attr: Option<&Attribute>, v: &Val) -> String {
     } else {
         v.describe()
     }
-}
-
-/// Resolves `env://NAME` and `file://PATH`; other text is returned as it is. The error says
-/// which variable or file failed, never a value.
-pub(crate) fn indirect(opts: &LoadOptions, s: &str) -> Result<String, String> {
-    if let Some(name) = s.strip_prefix("env://") {
-        return opts.var_raw(name).ok_or_else(|| {
-            format!("environment variable {name} (from \"env://{name}\") is not set")
-        });
-    }
-    if let Some(path) = s.strip_prefix("file://") {
-        return match std::fs::read_to_string(path) {
-            Ok(mut v) => {
-                if v.ends_with('\n') {
-                    v.pop();
-                    if v.ends_with('\r') {
-                        v.pop();
-                    }
-                }
-                Ok(v)
-            }
-            Err(e) => Err(format!(
-                "cannot read file {path} (from \"file://{path}\"): {e}"
-            )),
-        };
-    }
-    Ok(s.to_owned())
 }
 
 #[cfg(test)]
@@ -110,6 +234,19 @@ mod tests {
             Some("worker-auth-storage")
         );
         assert_eq!(suggest("foo", ps()), None);
+    }
+
+    #[test]
+    fn parse_path_as_go_reads_it() {
+        assert_eq!(path_ref("env://X"), Some(PathRef::Env("X")));
+        assert_eq!(path_ref("  env://X \n"), Some(PathRef::Env("X")));
+        assert_eq!(path_ref("ENV://X"), Some(PathRef::Env("ENV://X")));
+        assert_eq!(path_ref("env:X"), Some(PathRef::Env("env:X")));
+        assert_eq!(path_ref("file:///tmp/k"), Some(PathRef::File("/tmp/k")));
+        assert_eq!(path_ref("string://env://x"), Some(PathRef::Literal("env://x")));
+        for literal in ["plain", "alias/x", "arn:aws:kms:us-east-1:1:key/x", "env://a b", "env://%zz", "env://h:x1", ":x", "1env://x", "env://x\u{7}"] {
+            assert_eq!(path_ref(literal), None, "{literal:?}");
+        }
     }
 
     #[test]

@@ -1,190 +1,217 @@
 //! Typing, validation and environment resolution of raw `kms` blocks, generic over the
-//! schemas of the backends the caller registered. Every problem is collected; nothing stops
-//! at the first.
+//! schemas of the backends the caller registered, following Boundary's own reading step by
+//! step: configutil's `parseKMS` for every block (purposes, `disabled`, plugin settings,
+//! every value as text), then `SetupKMSes` for the blocks that have a purpose (purposes,
+//! types, each wrapper's settings, duplicates). What Boundary refuses is an error; what it
+//! accepts but ignores is a warning. Every problem is collected; nothing stops at the first.
 
 mod attrs;
 mod purposes;
+mod setup;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use kms_core::stanza::{
     Attribute, BackendFactory, EnvPrecedence, Schema, Source, Stanza, Value, ValueType,
 };
-use kms_core::{Purpose, SecretString};
+use kms_core::SecretString;
 
 use crate::error::{ConfigError, ConfigErrors};
-use crate::raw::{RawAttr, RawBlock, Val};
-use crate::{KmsConfig, LoadOptions, WrapperConfig};
+use crate::raw::{RawBlock, Val};
+use crate::{KmsConfig, LoadOptions};
 
 pub(crate) use attrs::suggest;
-use attrs::{described, did_you_mean, indirect, mismatch, parse_bool, shown};
+use attrs::{
+    described, did_you_mean, go_string, go_weak_bool, literal_url_warning, parse_bool,
+    resolve_path, shown,
+};
 
-/// Attributes every stanza has, whatever its kind.
+/// Settings configutil reads itself, whatever the block's type.
 const PURPOSE: &str = "purpose";
 const DISABLED: &str = "disabled";
+const PLUGIN_PATH: &str = "plugin_path";
+const PLUGIN_CHECKSUM: &str = "plugin_checksum";
+const PLUGIN_HASH_METHOD: &str = "plugin_hash_method";
+
+/// A problem found, with its place for sorting: (block index, attribute index) where the
+/// attribute index is 0 for the block itself and `usize::MAX` for what is missing.
+type Placed = ((usize, usize), ConfigError);
 
 struct Ctx<'a> {
     file: &'a str,
     opts: &'a LoadOptions,
-    /// Each problem, with its place in its block for sorting: 0 for the block itself, the
-    /// attribute's index, or `usize::MAX` for what is missing or across blocks.
-    errors: Vec<((usize, usize), ConfigError)>,
+    errors: Vec<Placed>,
+    warnings: Vec<Placed>,
     /// The index of the block being read, so that blocks sharing a line (JSON) stay apart.
     block: usize,
 }
 
 impl Ctx<'_> {
-    fn push(&mut self, line: Option<usize>, kind: &str, key: Option<&str>, message: String) {
-        self.push_at(usize::MAX, line, kind, key, message);
-    }
-
-    fn push_at(
-        &mut self,
+    fn problem(
+        &self,
         at: usize,
         line: Option<usize>,
-        kind: &str,
+        block: Option<String>,
         key: Option<&str>,
         message: String,
-    ) {
-        let block = if kind.is_empty() {
-            "kms".to_owned()
-        } else {
-            format!("kms \"{kind}\"")
-        };
+    ) -> Placed {
         let e = ConfigError {
             file: self.file.to_owned(),
             line,
-            block: Some(block),
+            block,
             key: key.map(str::to_owned),
             message,
         };
-        self.errors.push(((self.block, at), e));
+        ((self.block, at), e)
     }
 
-    fn err(&mut self, b: &RawBlock, key: Option<&str>, message: String) {
-        let at = match key {
+    fn at(b: &RawBlock, key: Option<&str>) -> usize {
+        match key {
             None => 0,
             Some(k) => b
                 .attrs
                 .iter()
                 .position(|a| a.key == k)
                 .map_or(usize::MAX, |i| i + 1),
-        };
-        self.push_at(at, b.line, &b.kind, key, message);
+        }
+    }
+
+    fn err(&mut self, b: &RawBlock, key: Option<&str>, message: String) {
+        let p = self.problem(Self::at(b, key), b.line, Some(label(b)), key, message);
+        self.errors.push(p);
+    }
+
+    fn warn(&mut self, b: &RawBlock, key: Option<&str>, message: String) {
+        let p = self.problem(Self::at(b, key), b.line, Some(label(b)), key, message);
+        self.warnings.push(p);
     }
 }
 
-/// The attributes of one block, with `env://` and `file://` resolved and types checked.
-/// An attribute with a problem is reported once, in file order, and then counts as given
-/// but unusable, so that no "missing" error follows it.
-pub(crate) struct Attrs<'b> {
-    pub(crate) block: &'b RawBlock,
-    pub(crate) vals: HashMap<&'b str, Val>,
-    pub(crate) failed: HashSet<&'b str>,
+/// `kms "aead"`, `seal "awskms"`: how a block is named in messages.
+fn label(b: &RawBlock) -> String {
+    format!("{} \"{}\"", b.block, b.kind)
 }
 
-/// `disabled`, read before anything else: a disabled block is skipped entirely.
-fn disabled(cx: &mut Ctx<'_>, b: &RawBlock) -> Result<bool, String> {
-    let Some(a) = b.attrs.iter().rev().find(|a| a.key == DISABLED) else {
-        return Ok(false);
+/// A block as configutil's `parseKMS` leaves it: its purposes and every other setting as
+/// text (`disabled` and the plugin settings taken out).
+struct Parsed<'b> {
+    purposes: Vec<String>,
+    disabled: bool,
+    texts: Vec<(&'b str, String, &'b Val)>,
+}
+
+/// configutil's `parseKMS`, which Boundary runs on every block, with or without a purpose.
+/// `None` when it refuses the block.
+fn parse_block<'b>(cx: &mut Ctx<'_>, b: &'b RawBlock) -> Option<Parsed<'b>> {
+    let before = cx.errors.len();
+    let mut parsed = Parsed {
+        purposes: Vec::new(),
+        disabled: false,
+        texts: Vec::new(),
     };
-    let v = match &a.value {
-        Val::Str(s) => match indirect(cx.opts, s) {
-            Ok(s) => Val::Str(s),
-            Err(m) => {
-                cx.err(b, Some(DISABLED), m);
-                return Ok(false);
-            }
-        },
-        other => other.clone(),
-    };
-    match (&v, mismatch(ValueType::Bool, &v)) {
-        (_, Some(what)) => Err(format!("must be {what}, not {}", v.describe())),
-        (Val::Bool(d), None) => Ok(*d),
-        (Val::Str(s) | Val::Num(s), None) => Ok(parse_bool(s).unwrap_or(false)),
-        _ => Ok(false),
+    let mut plugin: HashMap<&str, String> = HashMap::new();
+    for a in &b.attrs {
+        let key = a.key.as_str();
+        match key {
+            PURPOSE => match purposes::parse(&a.value) {
+                Ok(p) => parsed.purposes = p,
+                Err(m) => cx.err(b, Some(PURPOSE), m),
+            },
+            DISABLED => match go_weak_bool(&a.value) {
+                Ok(_) => parsed.disabled = true,
+                Err(m) => cx.err(b, Some(DISABLED), m),
+            },
+            _ => match go_string(&a.value) {
+                Ok(text) if [PLUGIN_PATH, PLUGIN_CHECKSUM, PLUGIN_HASH_METHOD].contains(&key) => {
+                    plugin.insert(key, text);
+                }
+                Ok(text) => parsed.texts.push((key, text, &a.value)),
+                Err(m) => cx.err(b, Some(key), m),
+            },
+        }
     }
+    let given = |k: &str| plugin.get(k).is_some_and(|v| !v.is_empty());
+    if let Some(sum) = plugin.get(PLUGIN_CHECKSUM) {
+        if sum.len() % 2 != 0 || !sum.bytes().all(|c| c.is_ascii_hexdigit()) {
+            cx.err(b, Some(PLUGIN_CHECKSUM), "must be hex (a SHA-256 sum, as sha256sum prints it)".into());
+        }
+    }
+    match (given(PLUGIN_PATH), given(PLUGIN_CHECKSUM)) {
+        (true, false) => cx.err(b, Some(PLUGIN_CHECKSUM), "missing: plugin_path is set, so Boundary needs plugin_checksum too".into()),
+        (false, true) => cx.err(b, Some(PLUGIN_PATH), "missing: plugin_checksum is set, so Boundary needs plugin_path too".into()),
+        (true, true) => cx.warn(b, Some(PLUGIN_PATH), "Boundary would run this external plugin; kms uses its built-in backend for the type".into()),
+        (false, false) => {}
+    }
+    (cx.errors.len() == before).then_some(parsed)
 }
 
-/// Reads the block's attributes against `schema`: unknown and repeated attributes, `env://`
-/// and `file://` values, and types.
-fn read_attrs<'b>(cx: &mut Ctx<'_>, b: &'b RawBlock, schema: &Schema) -> Attrs<'b> {
-    let mut attrs = Attrs {
-        block: b,
-        vals: HashMap::new(),
-        failed: HashSet::new(),
-    };
-    let mut set: HashSet<&str> = HashSet::new();
-    for RawAttr { key, value } in &b.attrs {
-        let key = key.as_str();
-        let spec = schema.attribute(key);
-        if spec.is_none() && key != PURPOSE && key != DISABLED {
-            let names = std::iter::once(PURPOSE)
-                .chain(schema.attributes.iter().map(|a| a.name))
-                .chain(std::iter::once(DISABLED));
+/// The settings of a block with a purpose, against its backend's schema: unknown settings
+/// are warned about, `env://` / `file://` resolved where go-kms-wrapping resolves them, and
+/// booleans read with Go's `strconv.ParseBool`. `None` for a setting that failed.
+fn read_attrs<'p>(
+    cx: &mut Ctx<'_>,
+    b: &RawBlock,
+    parsed: &'p Parsed<'_>,
+    schema: &Schema,
+) -> HashMap<&'p str, Option<String>> {
+    let mut vals = HashMap::new();
+    for (key, text, raw) in &parsed.texts {
+        let Some(spec) = schema.attribute(key) else {
+            let names = schema.attributes.iter().map(|a| a.name).chain([PURPOSE]);
             let s = suggest(key, names);
-            cx.err(
+            cx.warn(
                 b,
                 Some(key),
                 format!(
-                    "unknown attribute for kms \"{}\"{}",
-                    b.kind,
+                    "is not a setting of kms \"{}\"; Boundary ignores it{}",
+                    schema.kind,
                     did_you_mean(s)
                 ),
             );
             continue;
-        }
-        if !set.insert(key) {
-            cx.err(b, Some(key), "is set twice".into());
-            continue;
-        }
-        if key == DISABLED {
-            continue;
-        }
-        let resolves = spec.is_none_or(|a| a.indirect);
-        let value = match value {
-            Val::Str(s) if resolves => match indirect(cx.opts, s) {
-                Ok(v) => Val::Str(v),
+        };
+        let value = if spec.indirect {
+            match resolve_path(cx.opts, text) {
+                Ok(v) => Some(v),
                 Err(m) => {
                     cx.err(b, Some(key), m);
-                    attrs.failed.insert(key);
-                    continue;
+                    None
                 }
-            },
-            other => other.clone(),
+            }
+        } else {
+            if let Some(w) = literal_url_warning(text) {
+                cx.warn(b, Some(key), w);
+            }
+            Some(text.clone())
         };
-        let wrong = match spec {
-            Some(a) => mismatch(a.ty, &value),
-            None => purposes::mismatch(&value),
+        let value = match (spec.ty, value) {
+            (ValueType::Bool, Some(v)) if parse_bool(&v).is_none() => {
+                cx.err(
+                    b,
+                    Some(key),
+                    format!("must be true or false, not {}", described(Some(spec), raw)),
+                );
+                None
+            }
+            (ValueType::Text, v) => {
+                if let Val::Bool(t) = raw {
+                    cx.warn(b, Some(key), format!("is the bool {t}, which Boundary reads as the text {:?}", text));
+                }
+                v
+            }
+            (_, v) => v,
         };
-        if let Some(what) = wrong {
-            cx.err(
-                b,
-                Some(key),
-                format!("must be {what}, not {}", described(spec, &value)),
-            );
-            attrs.failed.insert(key);
-            continue;
-        }
-        attrs.vals.insert(key, value);
+        vals.insert(*key, value);
     }
-    attrs
+    vals
 }
 
-/// The stanza's own value of an attribute, typed; `None` when absent or unusable.
-fn stanza_value(attr: &Attribute, v: Option<&Val>) -> Option<Value> {
-    let v = v?;
-    let text = match v {
-        Val::Str(s) | Val::Num(s) => s.clone(),
-        Val::Bool(b) if attr.ty == ValueType::Bool => return Some(Value::Bool(*b)),
-        _ => return None,
-    };
-    Some(match attr.ty {
+fn typed(attr: &Attribute, text: String) -> Value {
+    match attr.ty {
         ValueType::Bool => Value::Bool(parse_bool(&text).unwrap_or(false)),
         ValueType::Text if attr.secret => Value::Secret(SecretString::new(text)),
         ValueType::Text => Value::Text(text),
-    })
+    }
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -197,30 +224,27 @@ fn is_empty(v: &Value) -> bool {
 
 /// The first of `names` set (and not empty) in the environment.
 fn from_env(opts: &LoadOptions, attr: &Attribute) -> Option<(Value, Source)> {
-    attr.env.iter().find_map(|&n| {
-        let v = opts.var(n)?;
-        let v = match attr.ty {
-            ValueType::Bool => Value::Bool(parse_bool(&v).unwrap_or(false)),
-            ValueType::Text if attr.secret => Value::Secret(SecretString::new(v)),
-            ValueType::Text => Value::Text(v),
-        };
-        Some((v, Source::Env(n)))
-    })
+    attr.env
+        .iter()
+        .find_map(|&n| Some((typed(attr, opts.var(n)?), Source::Env(n))))
 }
 
 /// Builds the stanza: each attribute's value from the block or the environment, by the
 /// schema's precedence. An empty value counts as unset when a variable can stand in for it.
-fn build_stanza(cx: &mut Ctx<'_>, a: &Attrs<'_>, schema: &Schema) -> Stanza {
-    let b = a.block;
+fn build_stanza(
+    cx: &mut Ctx<'_>,
+    b: &RawBlock,
+    vals: &HashMap<&str, Option<String>>,
+    schema: &Schema,
+) -> Stanza {
     let mut stanza = Stanza::new(schema.kind.clone());
+    let own = |attr: &Attribute| -> Option<Value> {
+        vals.get(attr.name)?.clone().map(|t| typed(attr, t))
+    };
     let env_off = schema.env_switch.is_some_and(|sw| {
-        schema
-            .attribute(sw)
-            .and_then(|attr| stanza_value(attr, a.vals.get(sw)))
-            == Some(Value::Bool(true))
+        schema.attribute(sw).and_then(own) == Some(Value::Bool(true))
     });
     for attr in schema.attributes {
-        let own = stanza_value(attr, a.vals.get(attr.name));
         let env = || {
             if env_off {
                 None
@@ -228,22 +252,22 @@ fn build_stanza(cx: &mut Ctx<'_>, a: &Attrs<'_>, schema: &Schema) -> Stanza {
                 from_env(cx.opts, attr)
             }
         };
-        // An empty value where a variable could give one counts as unset (still "given").
-        let own = own
+        let mine = own(attr)
             .filter(|v| !is_empty(v) || attr.env.is_empty())
             .map(|v| (v, Source::Stanza));
         let chosen = match attr.precedence {
-            EnvPrecedence::EnvFirst => env().or(own),
-            EnvPrecedence::StanzaFirst => own.or_else(env),
+            EnvPrecedence::EnvFirst => env().or(mine),
+            EnvPrecedence::StanzaFirst => mine.or_else(env),
         };
-        if a.failed.contains(attr.name) {
+        let failed = matches!(vals.get(attr.name), Some(None));
+        if failed {
             stanza.mark_unusable(attr.name);
-        } else if a.vals.contains_key(attr.name) {
+        } else if vals.contains_key(attr.name) {
             stanza.mark_given(attr.name);
         }
         match chosen {
             Some((value, source)) => stanza.set(attr.name, value, source),
-            None if attr.required && !a.failed.contains(attr.name) => {
+            None if attr.required && !failed => {
                 let message = match attr.hint {
                     Some(h) => format!("missing: {h}"),
                     None => format!("missing: kms \"{}\" needs {}", schema.kind, attr.name),
@@ -260,6 +284,12 @@ fn factory_of<'r>(opts: &'r LoadOptions, kind: &str) -> Option<&'r &'static dyn 
     opts.backends.iter().find(|f| f.schema().kind == kind)
 }
 
+fn sorted(mut v: Vec<Placed>) -> Vec<ConfigError> {
+    // In file order: by block, then by attribute; otherwise in the order found.
+    v.sort_by_key(|(at, e)| (e.line, *at));
+    v.into_iter().map(|(_, e)| e).collect()
+}
+
 pub(crate) fn resolve(
     blocks: Vec<RawBlock>,
     problems: Vec<ConfigError>,
@@ -270,136 +300,69 @@ pub(crate) fn resolve(
         file,
         opts,
         errors: problems.into_iter().map(|e| ((0, 0), e)).collect(),
+        warnings: Vec::new(),
         block: 0,
     };
-    let known: Vec<&str> = opts
-        .backends
-        .iter()
-        .map(|f| f.schema().kind.as_str())
-        .collect();
-    let mut wrappers: Vec<WrapperConfig> = Vec::new();
-    // Every purpose of every enabled block, with where it is, for the checks across blocks.
-    let mut seen: Vec<(Purpose, String)> = Vec::new();
+    let mut setup = setup::Setup::default();
     for (i, b) in blocks.iter().enumerate() {
         cx.block = i;
-        match disabled(&mut cx, b) {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(m) => cx.err(b, Some(DISABLED), m),
-        }
         for (key, msg) in &b.problems {
             cx.err(b, key.as_deref(), msg.clone());
         }
-        if b.kind.is_empty() {
-            continue;
+        for w in &b.warnings {
+            cx.warn(b, None, w.clone());
         }
-        let Some(&factory) = factory_of(opts, &b.kind) else {
-            let s = suggest(&b.kind, known.iter().copied());
-            cx.err(
-                b,
-                None,
-                format!(
-                    "unknown kms type {}{} (types compiled in: {})",
-                    shown(&b.kind),
-                    did_you_mean(s),
-                    known.join(", ")
-                ),
-            );
+        let Some(parsed) = parse_block(&mut cx, b) else {
             continue;
         };
-        let schema = factory.schema();
-        let attrs = read_attrs(&mut cx, b, schema);
-        let ps = purposes::purposes(&mut cx, &attrs);
-        let stanza = build_stanza(&mut cx, &attrs, schema);
-        let problems = factory.check(&stanza);
-        let usable = problems.is_empty();
-        for p in problems {
-            cx.err(b, p.attribute, p.message);
+        if parsed.purposes.is_empty() {
+            cx.warn(b, Some(PURPOSE), "no purpose: Boundary ignores this block (add purpose = \"root\" or another purpose to use it)".into());
+            continue;
         }
-        let here = match b.line {
-            Some(l) => format!("kms \"{}\" block at line {l}", b.kind),
-            None => format!("kms \"{}\" block", b.kind),
-        };
-        for p in &ps {
-            if let Some((_, other)) = seen.iter().find(|(q, _)| q == p && !p.may_repeat()) {
-                let m = format!("purpose \"{p}\" is already used by the {other}; only downstream-worker-auth may repeat");
-                cx.err(b, Some(PURPOSE), m);
-            }
-            seen.push((*p, here.clone()));
+        if b.block != "kms" {
+            cx.warn(b, None, format!("Boundary reads a {} block as a kms block", b.block));
         }
-        if usable {
-            let stanza = Arc::new(stanza);
-            for p in ps {
-                wrappers.push(WrapperConfig {
-                    purpose: p,
-                    kind: schema.kind.clone(),
-                    line: b.line.unwrap_or(0),
-                    stanza: Arc::clone(&stanza),
-                    factory,
-                });
-            }
+        if parsed.disabled {
+            cx.warn(b, Some(DISABLED), "Boundary does not act on disabled: this block is set up for its purposes all the same".into());
         }
+        setup.block(&mut cx, b, &parsed);
     }
     cx.block = usize::MAX;
-    across_blocks(&mut cx, &wrappers, &seen);
-    // In file order: by block, then by attribute; otherwise in the order found.
-    cx.errors.sort_by_key(|(at, e)| (e.line, *at));
-    let errors: Vec<ConfigError> = cx.errors.into_iter().map(|(_, e)| e).collect();
+    let wrappers = setup.finish(&mut cx);
+    if wrappers.is_empty() && cx.errors.is_empty() {
+        let w = cx.problem(0, None, None, None, "no kms block with a purpose: Boundary sets up no KMS from this file".into());
+        cx.warnings.push(w);
+    }
+    let errors = sorted(cx.errors);
     if errors.is_empty() {
         Ok(KmsConfig {
             source: file.to_owned(),
             wrappers,
+            warnings: sorted(cx.warnings),
         })
     } else {
         Err(ConfigErrors(errors))
     }
 }
 
-/// previous-root needs a root, with another key.
-fn across_blocks(cx: &mut Ctx<'_>, wrappers: &[WrapperConfig], seen: &[(Purpose, String)]) {
-    let has_root = seen.iter().any(|(p, _)| *p == Purpose::Root);
-    let roots: Vec<&WrapperConfig> = wrappers
-        .iter()
-        .filter(|w| w.purpose == Purpose::Root)
-        .collect();
-    for prev in wrappers
-        .iter()
-        .filter(|w| w.purpose == Purpose::PreviousRoot)
-    {
-        let line = (prev.line > 0).then_some(prev.line);
-        let kind = prev.kind.as_str();
-        if !has_root {
-            cx.push(
-                line,
-                kind,
-                Some(PURPOSE),
-                "previous-root without a root stanza: previous-root keys only decrypt, root encrypts new data".into(),
-            );
-        }
-        for r in &roots {
-            let same_kind = r.kind == prev.kind;
-            if let (Some(a), Some(b)) = (
-                prev.factory.key_identity(&prev.stanza),
-                r.factory.key_identity(&r.stanza),
-            ) {
-                if a.id == b.id {
-                    let m = format!(
-                        "root (line {}) and previous-root have the same key id {} ({}); previous-root must name the old key",
-                        r.line,
-                        shown(&a.id),
-                        a.from
-                    );
-                    cx.push(line, kind, Some(a.attribute), m);
-                    continue;
-                }
-            }
-            let same = same_kind
-                .then(|| prev.factory.same_key_material(&prev.stanza, &r.stanza))
-                .flatten();
-            if let Some(attribute) = same {
-                let m = format!("root (line {}) and previous-root have the same key (value hidden); previous-root must be the old key", r.line);
-                cx.push(line, kind, Some(attribute), m);
-            }
-        }
-    }
+/// The known types, for the "unknown kms type" message.
+fn known_kinds(opts: &LoadOptions) -> Vec<&str> {
+    opts.backends.iter().map(|f| f.schema().kind.as_str()).collect()
+}
+
+fn unknown_type(cx: &mut Ctx<'_>, b: &RawBlock) {
+    let known = known_kinds(cx.opts);
+    let s = suggest(&b.kind, known.iter().copied());
+    let hint = if b.kind == b.block {
+        format!(" (a {0} block needs its type as a label, e.g. {0} \"aead\" {{ ... }})", b.block)
+    } else {
+        String::new()
+    };
+    let m = format!(
+        "unknown kms type {}{} (types compiled in: {}){hint}",
+        shown(&b.kind),
+        did_you_mean(s),
+        known.join(", ")
+    );
+    cx.err(b, None, m);
 }

@@ -1,96 +1,82 @@
-//! `purpose`: a string or a list of strings, naming Boundary's purposes.
+//! `purpose`, read as configutil reads it (`parseutil.ParseCommaStringSlice`, then lower
+//! case), and checked as Boundary's `SetupKMSes` checks it.
 
 use kms_core::Purpose;
 
-use super::attrs::{did_you_mean, shown, suggest};
-use super::{Attrs, Ctx, PURPOSE};
+use super::attrs::{did_you_mean, go_string, shown, suggest};
 use crate::raw::Val;
 
-/// What `purpose` should have been, when it is neither a string nor a list.
-pub(super) fn mismatch(v: &Val) -> Option<&'static str> {
-    match v {
-        Val::Str(_) | Val::List(_) => None,
-        _ => Some("a string or a list of strings"),
-    }
+/// configutil's reading of `purpose`: an empty string is no purpose; other text is split at
+/// commas; a list's items are taken whole (never split), each as text; every item is
+/// trimmed and lower-cased. An item may be empty ("root,"), which Boundary refuses later.
+pub(super) fn parse(v: &Val) -> Result<Vec<String>, String> {
+    let items: Vec<String> = match v {
+        Val::Str(s) if s.is_empty() => return Ok(Vec::new()),
+        Val::Str(s) => s.split(',').map(str::to_owned).collect(),
+        Val::Num(_) | Val::Bool(_) => vec![go_string(v)?],
+        Val::List(l) => l
+            .iter()
+            .map(|i| {
+                go_string(i).map_err(|_| {
+                    format!("list items must be strings, not {}", i.kind())
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Val::Other(d) => {
+            return Err(format!(
+                "must be a string or a list of strings, not {d}"
+            ))
+        }
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_lowercase())
+        .collect())
 }
 
-pub(super) fn purposes(cx: &mut Ctx<'_>, a: &Attrs<'_>) -> Vec<Purpose> {
-    let b = a.block;
-    let mut items: Vec<String> = Vec::new();
-    let mut reported = false;
-    match a.vals.get(PURPOSE) {
-        None if a.failed.contains(PURPOSE) => return Vec::new(),
-        None => {
-            cx.err(
-                b,
-                Some(PURPOSE),
-                "missing: every kms block needs a purpose, e.g. purpose = \"root\"".into(),
-            );
-            return Vec::new();
-        }
-        Some(Val::Str(s)) => items.extend(s.split(',').map(str::to_owned)),
-        Some(Val::List(l)) => {
-            for item in l {
-                match item {
-                    Val::Str(s) => items.extend(s.split(',').map(str::to_owned)),
-                    other => {
-                        reported = true;
-                        cx.err(
-                            b,
-                            Some(PURPOSE),
-                            format!("list items must be strings, not {}", other.describe()),
-                        );
-                    }
-                }
-            }
-        }
-        Some(other) => {
-            cx.err(
-                b,
-                Some(PURPOSE),
-                format!(
-                    "must be a string or a list of strings, not {}",
-                    other.describe()
-                ),
-            );
-            return Vec::new();
-        }
-    }
-    let mut out = Vec::new();
-    for raw in items {
-        let norm = raw.trim().to_ascii_lowercase();
-        if norm.is_empty() {
-            continue;
-        }
-        match norm.parse::<Purpose>() {
-            Ok(p) if out.contains(&p) => {
-                reported = true;
-                cx.err(b, Some(PURPOSE), format!("purpose \"{p}\" is listed twice"));
-            }
-            Ok(p) => out.push(p),
-            Err(_) => {
-                reported = true;
-                let s = suggest(&norm, Purpose::ALL.iter().map(|p| p.as_str()));
-                let valid: Vec<&str> = Purpose::ALL.iter().map(|p| p.as_str()).collect();
-                cx.err(
-                    b,
-                    Some(PURPOSE),
-                    format!(
-                        "unknown purpose {}{} (valid: {})",
-                        shown(&norm),
-                        did_you_mean(s),
-                        valid.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-    if out.is_empty() && !reported {
-        cx.err(
-            b,
-            Some(PURPOSE),
-            "is empty: every kms block needs a purpose, e.g. purpose = \"root\"".into(),
+/// Boundary's purpose, or why `SetupKMSes` refuses the text.
+pub(super) fn purpose(text: &str) -> Result<Purpose, String> {
+    if text.is_empty() {
+        return Err(
+            "has an empty item (as in \"root,\"), which Boundary refuses: \"KMS block missing 'purpose'\""
+                .into(),
         );
     }
-    out
+    text.parse::<Purpose>().map_err(|_| {
+        let s = suggest(text, Purpose::ALL.iter().map(|p| p.as_str()));
+        let valid: Vec<&str> = Purpose::ALL.iter().map(|p| p.as_str()).collect();
+        format!(
+            "unknown purpose {}{} (valid: {})",
+            shown(text),
+            did_you_mean(s),
+            valid.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Val {
+        Val::Str(v.into())
+    }
+
+    #[test]
+    fn as_configutil_reads_it() {
+        assert_eq!(parse(&s("")), Ok(vec![]));
+        assert_eq!(parse(&s("Root, Recovery ")), Ok(vec!["root".into(), "recovery".into()]));
+        assert_eq!(parse(&s("root,")), Ok(vec!["root".into(), String::new()]));
+        assert_eq!(
+            parse(&Val::List(vec![s("root,recovery"), s(" ")])),
+            Ok(vec!["root,recovery".into(), String::new()])
+        );
+        assert_eq!(parse(&Val::Bool(true)), Ok(vec!["1".into()]));
+        assert_eq!(parse(&Val::List(vec![])), Ok(vec![]));
+        assert!(parse(&Val::Other("an object")).is_err());
+        assert!(parse(&Val::List(vec![Val::List(vec![])])).is_err());
+        assert!(purpose("").unwrap_err().contains("KMS block missing 'purpose'"));
+        assert!(purpose("rooot").unwrap_err().contains("did you mean \"root\""));
+        assert_eq!(purpose("previous-root"), Ok(Purpose::PreviousRoot));
+    }
 }
