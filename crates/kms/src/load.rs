@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use kms_config::{find_markers, replace_markers, Format, KmsConfig, LoadOptions};
-use kms_core::{BlobInfo, Error, Purpose};
+use kms_core::{Error, Purpose};
 use zeroize::Zeroizing;
 
 use crate::keyring::Keyring;
@@ -150,12 +150,9 @@ pub async fn load_config(path: &Path, options: &ConfigOptions) -> Result<KmsConf
     let wrapper = keyring.config_wrapper()?;
     let mut values = Zeroizing::new(Vec::with_capacity(markers.len()));
     for m in &markers {
-        let at = format!(
-            "{name}: the {{{{decrypt(..)}}}} value at byte {}",
-            m.range.start
-        );
-        let blob = BlobInfo::from_text(m.value)
-            .map_err(|_| LoadError::Invalid(format!("{at} is not a base64url BlobInfo")))?;
+        let at = format!("{name}:{}: the {{{{decrypt(..)}}}} value", m.line);
+        let blob = crate::config_values::decode_blob(m.value)
+            .map_err(|e| LoadError::Invalid(format!("{name}:{}: {e}", m.line)))?;
         let plain = kms_envelope::value::decrypt_value(&[wrapper], &blob, b"", Purpose::Config)
             .await
             .map_err(|e| {
