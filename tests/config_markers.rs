@@ -563,3 +563,48 @@ fn loading_a_config_reads_greedy_values_as_boundary_does() {
         );
     }
 }
+
+/// Without a config-purpose stanza Boundary decrypts nothing: `{{decrypt(..)}}` values stay as
+/// they are. Outside the kms stanzas that is harmless and both accept the config; as a kms
+/// stanza's key it is not a key, and both refuse it.
+#[test]
+fn without_a_config_stanza_values_stay_as_they_are() {
+    let Some(hclv1) = oracle("hclv1") else {
+        return;
+    };
+    let s = Scratch::new();
+    let root = aead_stanza("root", ROOT_KEY, "r");
+    let cases = [
+        (
+            "outside.hcl",
+            format!("controller {{\n  database {{ url = \"{{{{decrypt(QUJD)}}}}\" }}\n}}\n{root}"),
+            true,
+        ),
+        (
+            "key.hcl",
+            aead_stanza("root", "{{decrypt(QUJD)}}", "r"),
+            false,
+        ),
+    ];
+    for (name, text, valid) in cases {
+        let f = s.write(name, &text);
+        let mut c = Command::new(&hclv1);
+        c.arg(&f).env("AWS_EC2_METADATA_DISABLED", "true");
+        let oracle = output(c);
+        assert_code_for(
+            &format!("{name}: hclv1"),
+            &oracle,
+            if valid { 0 } else { 1 },
+        );
+        let o = run(&["check", "--offline", "-c", &f]);
+        if valid {
+            assert_code_for(&format!("{name}: kms check"), &o, 0);
+            let v: serde_json::Value = serde_json::from_slice(&oracle.stdout).unwrap();
+            assert_eq!(v["wrappers"][0]["key_id"], "r");
+            assert!(String::from_utf8_lossy(&o.stdout).contains("key_id=r"));
+        } else {
+            assert_code_for(&format!("{name}: kms check"), &o, 2);
+            assert!(stderr(&o).contains("give --config-kms"), "{}", stderr(&o));
+        }
+    }
+}
