@@ -20,31 +20,31 @@ fn values<'a>(text: &'a str, func: &str) -> Vec<&'a str> {
 fn go_find_all(text: &str, func: &str) -> Vec<std::ops::Range<usize>> {
     let open = format!("{{{{{func}(");
     let mut out = Vec::new();
-    let mut pos = 0;
-    'outer: while pos < text.len() {
-        for start in pos..text.len() {
-            if !text.is_char_boundary(start) || !text[start..].starts_with(&open) {
-                continue;
+    let mut start = 0;
+    while start < text.len() {
+        if !text.is_char_boundary(start) || !text[start..].starts_with(&open) {
+            start += 1;
+            continue;
+        }
+        // `.*` cannot cross a newline; greedy: the longest end wins.
+        let mut best = None;
+        let mut end = start + open.len();
+        loop {
+            if text[end..].starts_with(")}}") {
+                best = Some(end + 3);
             }
-            // `.*` cannot cross a newline; greedy: the longest end wins.
-            let mut best = None;
-            let mut end = start + open.len();
-            loop {
-                if text[end..].starts_with(")}}") {
-                    best = Some(end + 3);
-                }
-                match text[end..].chars().next() {
-                    Some(c) if c != '\n' => end += c.len_utf8(),
-                    _ => break,
-                }
-            }
-            if let Some(e) = best {
-                out.push(start..e);
-                pos = e;
-                continue 'outer;
+            match text[end..].chars().next() {
+                Some(c) if c != '\n' => end += c.len_utf8(),
+                _ => break,
             }
         }
-        break;
+        match best {
+            Some(e) => {
+                out.push(start..e);
+                start = e;
+            }
+            None => start += 1,
+        }
     }
     out
 }
