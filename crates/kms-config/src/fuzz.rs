@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use kms_core::BackendFactory;
 
-use crate::{find_markers, parse_str, replace_markers, Format, LoadOptions};
+use crate::{
+    decode_marker_value, encrypt_problems, find_markers, parse_str, replace_markers, Format,
+    LoadOptions,
+};
 
 /// HCL or JSON (first byte's low bit) config text, read with the schemas of `backends`:
 /// parsing never panics, and every problem is reported on one line.
@@ -48,22 +51,31 @@ pub fn config_parse(data: &[u8], backends: &[&'static dyn BackendFactory]) {
 /// `{{encrypt(..)}}` / `{{decrypt(..)}}` processing as `kms config` does it: markers are in
 /// order, inside the text and well formed; replacing them with themselves gives the text
 /// back; replacing them changes nothing outside them; a decrypt value decodes (or not)
-/// without panicking.
+/// without panicking; at most one marker per line; the refused lines are found without
+/// panicking, in order.
 pub fn markers(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let problems = encrypt_problems(text);
+    assert!(problems.windows(2).all(|w| w[0].line < w[1].line));
     for func in ["encrypt", "decrypt"] {
         let found = find_markers(text, func);
         let mut end = 0;
+        let mut line = 0;
         for m in &found {
             assert!(m.range.start >= end, "markers overlap or are out of order");
             let whole = &text[m.range.clone()];
             assert!(whole.starts_with(&format!("{{{{{func}(")) && whole.ends_with(")}}"));
             assert_eq!(&whole[func.len() + 3..whole.len() - 3], m.value);
+            assert!(m.line > line, "at most one marker per line, in order");
+            assert!(!m.value.contains('\n'));
             end = m.range.end;
+            line = m.line;
             if func == "decrypt" {
-                let _ = kms_core::BlobInfo::from_text(m.value);
+                if let Some(bytes) = decode_marker_value(m.value) {
+                    let _ = kms_core::BlobInfo::from_bytes(&bytes);
+                }
             }
         }
         let same: Vec<String> = found

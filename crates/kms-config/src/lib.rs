@@ -17,7 +17,10 @@ use std::sync::Arc;
 pub use error::{ConfigError, ConfigErrors};
 pub use kms_core::stanza::{BackendFactory, Setting, Source, Sourced, Stanza, Value};
 pub use kms_core::{BackendKind, Purpose, SecretString};
-pub use markers::{find_markers, replace_markers, Marker};
+pub use markers::{
+    decode_marker_value, encrypt_problems, find_markers, replace_markers, LineProblem, Marker,
+    MarkerProblem,
+};
 
 /// A parsed, validated config: one [`WrapperConfig`] per (enabled stanza, purpose).
 #[derive(Debug, Clone)]

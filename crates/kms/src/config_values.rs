@@ -2,7 +2,7 @@
 //! `{{decrypt(BLOB)}}` (BLOB: a go-kms-wrapping BlobInfo, base64url) under the config-purpose
 //! wrapper, and back. Every byte outside the markers stays as it was.
 
-use kms_config::{find_markers, replace_markers, Marker};
+use kms_config::{decode_marker_value, encrypt_problems, find_markers, replace_markers};
 use kms_core::{Backend, BlobInfo, Error, Purpose, Result, ResultExt};
 use zeroize::Zeroizing;
 
@@ -43,13 +43,21 @@ impl std::fmt::Debug for Processed {
     }
 }
 
-/// Encrypts or decrypts every marker of `text` with `wrapper` (the config-purpose wrapper).
-/// `strip` leaves bare values (or bare blobs) instead of markers. `name` names the text in
-/// errors, which say `NAME:LINE`. Plain values are wiped when dropped.
+/// Encrypts or decrypts every marker of `text` with `wrapper` (the config-purpose wrapper), as
+/// configutil's `EncryptDecrypt` does: one marker per line at most, from the first `{{func(` to
+/// the last `)}}` of the line (see [`kms_config::find_markers`]). `strip` leaves bare values (or
+/// bare blobs) instead of markers. `name` names the text in errors, which say `NAME:LINE`.
+/// Plain values are wiped when dropped.
+///
+/// Encrypting refuses, before any value is encrypted, a text with lines that Boundary would
+/// read otherwise than they look ([`kms_config::encrypt_problems`]): two markers on one line,
+/// a value holding `)}}`, a near miss such as `{{ encrypt(x) }}`.
 ///
 /// # Errors
-/// The first marker that fails, with its place: a backend error, a `{{decrypt(..)}}` that
-/// does not hold a BlobInfo ([`Error::Malformed`]) or whose value is not UTF-8 text.
+/// [`Error::Config`] for such lines, naming the first and how many others; else the first
+/// marker that fails, with its place: a backend error, a `{{decrypt(..)}}` that does not hold
+/// a base64url BlobInfo as configutil reads it ([`Error::Malformed`]) or whose value is not
+/// UTF-8 text.
 pub async fn process_values(
     text: &str,
     name: &str,
@@ -57,11 +65,13 @@ pub async fn process_values(
     direction: Direction,
     strip: bool,
 ) -> Result<Processed> {
+    if direction == Direction::Encrypt {
+        check_encryptable(text, name)?;
+    }
     let markers = find_markers(text, direction.marker());
     let mut replacements = Zeroizing::new(Vec::with_capacity(markers.len()));
     for m in &markers {
-        let line = text[..m.range.start].matches('\n').count() + 1;
-        let place = format!("{name}:{line}");
+        let place = format!("{name}:{}", m.line);
         let replacement = match direction {
             Direction::Encrypt => {
                 let blob =
@@ -76,10 +86,7 @@ pub async fn process_values(
                 }
             }
             Direction::Decrypt => {
-                let blob = BlobInfo::from_text(m.value).map_err(|_| {
-                    Error::Malformed("{{decrypt(..)}} does not hold a base64url BlobInfo".into())
-                        .context(&place)
-                })?;
+                let blob = decode_blob(m.value).context(&place)?;
                 let plain =
                     kms_envelope::value::decrypt_value(&[wrapper], &blob, b"", Purpose::Config)
                         .await
@@ -102,48 +109,38 @@ pub async fn process_values(
     })
 }
 
-/// The lines (1-based) that hold something like an `{{encrypt(..)}}` marker that is not one:
-/// `{{ encrypt(x) }}`, `{{ENCRYPT(x)}}`, `{{encrypt(x)}` (no `)}}` on its line). Left alone,
-/// such a value would stay in plain text, so encrypting refuses them.
-pub fn near_misses(text: &str) -> Vec<usize> {
-    let markers: Vec<Marker<'_>> = find_markers(text, "encrypt");
-    let bytes = text.as_bytes();
-    let mut lines = Vec::new();
-    let mut i = 0;
-    while let Some(off) = text[i..].find("{{") {
-        let start = i + off;
-        i = start + 2;
-        let mut j = start + 2;
-        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
-            j += 1;
-        }
-        let word = b"encrypt";
-        if bytes.len() < j + word.len() || !bytes[j..j + word.len()].eq_ignore_ascii_case(word) {
-            continue;
-        }
-        j += word.len();
-        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
-            j += 1;
-        }
-        if bytes.get(j) != Some(&b'(') || markers.iter().any(|m| m.range.start == start) {
-            continue;
-        }
-        let line = text[..start].matches('\n').count() + 1;
-        if lines.last() != Some(&line) {
-            lines.push(line);
-        }
-    }
-    lines
+/// The BlobInfo of a `{{decrypt(..)}}` value, decoded as configutil decodes it (Go's
+/// `base64.RawURLEncoding`: no padding, no standard alphabet).
+///
+/// # Errors
+/// [`Error::Malformed`], saying that Boundary reads a line's markers as one value when the
+/// value holds `)}}`.
+pub fn decode_blob(value: &str) -> Result<BlobInfo> {
+    let Some(bytes) = decode_marker_value(value) else {
+        return Err(Error::Malformed(if value.contains(")}}") {
+            "Boundary reads everything from the first {{decrypt( to the last )}} of a line as one value, and this line holds two markers (or a value with \")}}\"), so it cannot be decrypted; put each marker on its own line".into()
+        } else {
+            "{{decrypt(..)}} does not hold base64url without padding, as Boundary writes it".into()
+        }));
+    };
+    BlobInfo::from_bytes(&bytes).context("the {{decrypt(..)}} value")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::near_misses;
-
-    #[test]
-    fn near_misses_are_found_and_markers_are_not() {
-        let t = "a = \"{{encrypt(ok)}}\"\nb = \"{{ encrypt(x) }}\"\nc = {{ENCRYPT(y)}}\nd = {{encrypt(z)}\ne = {{decrypt(w)}} {{encrypted}}\n";
-        assert_eq!(near_misses(t), vec![2, 3, 4]);
-        assert!(near_misses("x = {{encrypt(a)}} {{encrypt(b)}}").is_empty());
+/// Whether `text` may be encrypted: [`process_values`] checks this too, and callers that must
+/// connect to a KMS first can refuse early.
+///
+/// # Errors
+/// [`Error::Config`] naming the first line of `text` that [`encrypt_problems`] finds (as
+/// `NAME:LINE`), why, and the other lines.
+pub fn check_encryptable(text: &str, name: &str) -> Result<()> {
+    let problems = encrypt_problems(text);
+    let Some(first) = problems.first() else {
+        return Ok(());
+    };
+    let mut message = first.problem.to_string();
+    if let Some(rest) = problems.get(1..).filter(|r| !r.is_empty()) {
+        let lines: Vec<String> = rest.iter().map(|p| p.line.to_string()).collect();
+        message.push_str(&format!(" (also line(s) {})", lines.join(", ")));
     }
+    Err(Error::Config(message).context(format!("{name}:{}", first.line)))
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use kms_config::{find_markers, replace_markers, Format, KmsConfig, LoadOptions};
-use kms_core::{BlobInfo, Error, Purpose};
+use kms_core::{Error, Purpose};
 use zeroize::Zeroizing;
 
 use crate::keyring::Keyring;
@@ -113,8 +113,10 @@ fn parse(text: &str, name: &str, path: &Path, opts: &LoadOptions) -> Result<KmsC
 
 /// Reads and validates a config file, first decrypting its `{{decrypt(..)}}` values with the
 /// config-purpose stanza of `options.config_kms` when given, else (as Boundary does) with the
-/// config-purpose stanza of the file itself. Decrypted values, and the text they go into,
-/// are wiped when dropped.
+/// config-purpose stanza of the file itself. Markers are read as Boundary reads them (at most
+/// one per line, see [`kms_config::find_markers`]); without a config-purpose stanza they stay
+/// in the text as they are, as in Boundary. Decrypted values, and the text they go into, are
+/// wiped when dropped.
 ///
 /// # Errors
 /// As [`Keyring::from_config_file`].
@@ -144,18 +146,26 @@ pub async fn load_config(path: &Path, options: &ConfigOptions) -> Result<KmsConf
             )?
         }
     };
+    if !markers.is_empty() && kms_config.for_purpose(Purpose::Config).next().is_none() {
+        // As Boundary: with no config-purpose stanza, no value is decrypted, and each
+        // {{decrypt(..)}} stays in the text as it is.
+        return parse(&text, &name, path, &opts).map_err(|e| match e {
+            LoadError::Invalid(m) => LoadError::Invalid(format!(
+                "{m} ({} has no config-purpose kms stanza, so, as in Boundary, the {{{{decrypt(..)}}}} values stay as they are; give --config-kms FILE to decrypt them)",
+                kms_config.source
+            )),
+            other => other,
+        });
+    }
     let keyring = Keyring::build(&kms_config, &[])
         .await
         .map_err(LoadError::Backend)?;
     let wrapper = keyring.config_wrapper()?;
     let mut values = Zeroizing::new(Vec::with_capacity(markers.len()));
     for m in &markers {
-        let at = format!(
-            "{name}: the {{{{decrypt(..)}}}} value at byte {}",
-            m.range.start
-        );
-        let blob = BlobInfo::from_text(m.value)
-            .map_err(|_| LoadError::Invalid(format!("{at} is not a base64url BlobInfo")))?;
+        let at = format!("{name}:{}: the {{{{decrypt(..)}}}} value", m.line);
+        let blob = crate::config_values::decode_blob(m.value)
+            .map_err(|e| LoadError::Invalid(format!("{name}:{}: {e}", m.line)))?;
         let plain = kms_envelope::value::decrypt_value(&[wrapper], &blob, b"", Purpose::Config)
             .await
             .map_err(|e| {

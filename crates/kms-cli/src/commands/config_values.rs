@@ -21,6 +21,17 @@ pub(crate) async fn decrypt(a: ConfigValueArgs) -> CliResult<ExitCode> {
 }
 
 async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode> {
+    let name = a.file.display().to_string();
+    // On encrypt the file holds plain values: wiped when dropped.
+    let text = Zeroizing::new(
+        std::fs::read_to_string(&a.file)
+            .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?,
+    );
+    // Refused before any KMS is contacted, and before anything is written.
+    if direction == Direction::Encrypt {
+        kms::config_values::check_encryptable(&text, &name)
+            .map_err(|e| Failure::from_error("", e))?;
+    }
     let config = load_file(&a.config)?;
     let keyring = build_keyring(
         &config,
@@ -32,22 +43,6 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
     )
     .await?;
     let wrapper = keyring.config_wrapper().map_err(Failure::from_load)?;
-    let name = a.file.display().to_string();
-    // On encrypt the file holds plain values: wiped when dropped.
-    let text = Zeroizing::new(
-        std::fs::read_to_string(&a.file)
-            .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?,
-    );
-    if direction == Direction::Encrypt {
-        let misses = kms::config_values::near_misses(&text);
-        if !misses.is_empty() {
-            let lines: Vec<String> = misses.iter().map(|l| l.to_string()).collect();
-            return Err(Failure::usage(format!(
-                "{name}: line(s) {} hold something like an {{{{encrypt(..)}}}} marker that is not one (a marker is exactly {{{{encrypt(VALUE)}}}} on one line); fix it so no secret stays in plain text",
-                lines.join(", ")
-            )));
-        }
-    }
     let done = kms::config_values::process_values(&text, &name, wrapper, direction, a.strip)
         .await
         .map_err(|e| Failure::from_error("", e))?;
