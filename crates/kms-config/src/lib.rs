@@ -183,7 +183,35 @@ pub fn parse_str(
         Format::Json => raw::parse_json(text, source_name),
     };
     match blocks {
-        Ok((blocks, problems)) => resolve::resolve(blocks, problems, source_name, opts),
+        Ok((blocks, problems)) => {
+            resolve::resolve(blocks, problems, source_name, opts, resolve::Scope::All)
+        }
+        Err(errors) => Err(ConfigErrors(errors)),
+    }
+}
+
+/// Reads only the config-purpose stanza of config text, as Boundary's `GetWrapperFromHcl`
+/// does before it decrypts `{{decrypt(..)}}` values: every block is read as configutil's
+/// `parseKMS` reads it (so a syntax error or a malformed block still fails), but only a block
+/// whose purposes include `config` is set up and checked; the others may still hold
+/// encrypted values. At most one block may be marked for config. No warnings are kept.
+///
+/// # Errors
+/// Every problem found, one [`ConfigError`] each.
+pub fn parse_config_stanza(
+    text: &str,
+    source_name: &str,
+    format: Format,
+    opts: &LoadOptions,
+) -> Result<KmsConfig, ConfigErrors> {
+    let blocks = match format {
+        Format::Hcl => raw::parse_hcl(text, source_name),
+        Format::Json => raw::parse_json(text, source_name),
+    };
+    match blocks {
+        Ok((blocks, problems)) => {
+            resolve::resolve(blocks, problems, source_name, opts, resolve::Scope::ConfigOnly)
+        }
         Err(errors) => Err(ConfigErrors(errors)),
     }
 }

@@ -102,9 +102,16 @@ impl std::error::Error for LoadError {
     }
 }
 
-/// Stands in for an encrypted value while the config-purpose stanza is found: any stanza
-/// whose value is still encrypted then parses, and it is never used.
-const DUMMY_VALUE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+/// The config-purpose stanza alone, as Boundary's `GetWrapperFromHcl` reads it.
+fn config_stanza(
+    text: &str,
+    name: &str,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<KmsConfig, LoadError> {
+    kms_config::parse_config_stanza(text, name, Format::of(path), opts)
+        .map_err(|e| LoadError::Invalid(e.to_string()))
+}
 
 fn parse(text: &str, name: &str, path: &Path, opts: &LoadOptions) -> Result<KmsConfig, LoadError> {
     kms_config::parse_str(text, name, Format::of(path), opts)
@@ -133,29 +140,36 @@ pub async fn load_config(path: &Path, options: &ConfigOptions) -> Result<KmsConf
             let kms_name = kms_file.display().to_string();
             let kms_text = std::fs::read_to_string(kms_file)
                 .map_err(|e| LoadError::Invalid(format!("{kms_name}: cannot read config: {e}")))?;
-            parse(&kms_text, &kms_name, kms_file, &opts)?
+            config_stanza(&kms_text, &kms_name, kms_file, &opts)?
         }
         None if markers.is_empty() => return parse(&text, &name, path, &opts),
-        None => {
-            let dummy = vec![DUMMY_VALUE.to_owned(); markers.len()];
-            parse(&replace_markers(&text, &markers, &dummy), &name, path, &opts).map_err(
-                |e| match e {
-                    LoadError::Invalid(m) => LoadError::Invalid(format!("{m} (while reading the config-purpose stanza that decrypts its {{{{decrypt(..)}}}} values; or give --config-kms)")),
-                    other => other,
-                },
-            )?
-        }
+        None => config_stanza(&text, &name, path, &opts).map_err(|e| match e {
+            LoadError::Invalid(m) => LoadError::Invalid(format!("{m} (while reading the config-purpose stanza that decrypts its {{{{decrypt(..)}}}} values; or give --config-kms)")),
+            other => other,
+        })?,
     };
     if !markers.is_empty() && kms_config.for_purpose(Purpose::Config).next().is_none() {
         // As Boundary: with no config-purpose stanza, no value is decrypted, and each
         // {{decrypt(..)}} stays in the text as it is.
-        return parse(&text, &name, path, &opts).map_err(|e| match e {
+        let mut config = parse(&text, &name, path, &opts).map_err(|e| match e {
             LoadError::Invalid(m) => LoadError::Invalid(format!(
                 "{m} ({} has no config-purpose kms stanza, so, as in Boundary, the {{{{decrypt(..)}}}} values stay as they are; give --config-kms FILE to decrypt them)",
                 kms_config.source
             )),
             other => other,
+        })?;
+        config.warnings.push(kms_config::ConfigError {
+            file: name.clone(),
+            line: Some(markers[0].line),
+            block: None,
+            key: None,
+            message: format!(
+                "{} {{{{decrypt(..)}}}} value(s) but no config-purpose kms stanza{}: as in Boundary, they are read as the literal text",
+                markers.len(),
+                if options.config_kms.is_some() { " in the --config-kms file" } else { "" }
+            ),
         });
+        return Ok(config);
     }
     let keyring = Keyring::build(&kms_config, &[])
         .await

@@ -290,11 +290,21 @@ fn sorted(mut v: Vec<Placed>) -> Vec<ConfigError> {
     v.into_iter().map(|(_, e)| e).collect()
 }
 
+/// Which blocks are set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every block with a purpose (`SetupKMSes`).
+    All,
+    /// Only a block marked for `config` (`GetWrapperFromHcl`); no warnings.
+    ConfigOnly,
+}
+
 pub(crate) fn resolve(
     blocks: Vec<RawBlock>,
     problems: Vec<ConfigError>,
     file: &str,
     opts: &LoadOptions,
+    scope: Scope,
 ) -> Result<KmsConfig, ConfigErrors> {
     let mut cx = Ctx {
         file,
@@ -312,9 +322,15 @@ pub(crate) fn resolve(
         for w in &b.warnings {
             cx.warn(b, None, w.clone());
         }
-        let Some(parsed) = parse_block(&mut cx, b) else {
+        let Some(mut parsed) = parse_block(&mut cx, b) else {
             continue;
         };
+        if scope == Scope::ConfigOnly {
+            if !parsed.purposes.iter().any(|p| p == "config") {
+                continue;
+            }
+            parsed.purposes.retain(|p| p == "config");
+        }
         if parsed.purposes.is_empty() {
             cx.warn(b, Some(PURPOSE), "no purpose: Boundary ignores this block (add purpose = \"root\" or another purpose to use it)".into());
             continue;
@@ -329,7 +345,10 @@ pub(crate) fn resolve(
     }
     cx.block = usize::MAX;
     let wrappers = setup.finish(&mut cx);
-    if wrappers.is_empty() && cx.errors.is_empty() {
+    if scope == Scope::ConfigOnly {
+        cx.warnings.clear();
+    }
+    if wrappers.is_empty() && cx.errors.is_empty() && scope == Scope::All {
         let w = cx.problem(0, None, None, None, "no kms block with a purpose: Boundary sets up no KMS from this file".into());
         cx.warnings.push(w);
     }
