@@ -66,8 +66,11 @@ fn render(w: &WrapperConfig) -> String {
     let mut s = format!("{} {} line={}", w.purpose, w.kind, w.line);
     match w.kind.as_str() {
         "aead" => {
-            let a = AeadConfig::from_stanza(&w.stanza).unwrap();
-            s.push_str(&format!(" key_id={}", a.key_id.escape_debug()));
+            let id = w.factory.key_identity(&w.stanza).map(|k| k.id).unwrap_or_default();
+            s.push_str(&format!(" key_id={}", id.escape_debug()));
+            if AeadConfig::from_stanza(&w.stanza).is_err() {
+                s.push_str(" (no key)");
+            }
         }
         "awskms" => {
             let a = AwsKmsConfig::from_stanza(&w.stanza).unwrap();
@@ -82,12 +85,12 @@ fn render(w: &WrapperConfig) -> String {
                 Some(c) => {
                     s.push_str(&format!(
                         "{}:{}[{}]",
-                        c.access_key,
-                        c.secret_key.expose_secret(),
+                        c.access_key.escape_debug(),
+                        c.secret_key.expose_secret().escape_debug(),
                         c.source
                     ));
                     if let Some(t) = &c.session_token {
-                        s.push_str(&format!(" session_token={}", t.expose_secret()));
+                        s.push_str(&format!(" session_token={}", t.expose_secret().escape_debug()));
                     }
                 }
             }
@@ -121,6 +124,9 @@ struct Spec {
     kinds: Option<Vec<String>>,
     wrappers: Vec<String>,
     errors: Vec<String>,
+    warnings: Vec<String>,
+    /// The lines kept as they are when blessing.
+    kept: Vec<String>,
 }
 
 fn spec(text: &str) -> Spec {
@@ -131,6 +137,9 @@ fn spec(text: &str) -> Spec {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
     {
         let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+        if matches!(word, "env" | "kinds") {
+            s.kept.push(line.to_owned());
+        }
         match word {
             "env" => {
                 let (k, v) = rest.split_once('=').expect("env NAME=VALUE");
@@ -139,6 +148,7 @@ fn spec(text: &str) -> Spec {
             "kinds" => s.kinds = Some(rest.split_whitespace().map(str::to_owned).collect()),
             "wrapper" => s.wrappers.push(rest.to_owned()),
             "error" => s.errors.push(rest.to_owned()),
+            "warning" => s.warnings.push(rest.to_owned()),
             _ => panic!("bad .expected line: {line}"),
         }
     }
@@ -162,6 +172,10 @@ fn run(name: &str) {
         env: Some(spec.env.clone()),
     };
     let result = load(&path, &opts);
+    if std::env::var_os("KMS_BLESS").is_some() {
+        bless(&path, &spec, &result);
+        return;
+    }
     // Secrets in the corpus contain CANARY: they must never be shown.
     let debug = format!("{result:?}");
     assert!(
@@ -178,6 +192,17 @@ fn run(name: &str) {
             assert_eq!(config.source, path.display().to_string());
             let got: Vec<String> = config.wrappers.iter().map(render).collect();
             assert_eq!(got, spec.wrappers, "{name}: wrappers");
+            let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                warnings.len(),
+                spec.warnings.len(),
+                "{name}: expected warnings {:#?}\ngot {warnings:#?}",
+                spec.warnings
+            );
+            for (w, want) in warnings.iter().zip(&spec.warnings) {
+                assert!(w.contains(want.as_str()), "{name}: expected a warning with {want:?}\ngot {warnings:#?}");
+                assert!(!w.contains("CANARY"), "{name}: a secret in a warning: {w}");
+            }
         }
         Err(errors) => {
             let shown = errors.to_string();
@@ -210,6 +235,30 @@ fn run(name: &str) {
             }
         }
     }
+}
+
+/// `KMS_BLESS=1`: rewrites NAME.expected from what kms now makes of NAME (keeping its `env`
+/// and `kinds` lines), for a reviewed change of behaviour.
+fn bless(path: &Path, spec: &Spec, result: &Result<kms::config::KmsConfig, kms::config::ConfigErrors>) {
+    let prefix = format!("{}: ", path.display());
+    let strip = |s: String| s.strip_prefix(&prefix).map_or(s.clone(), str::to_owned);
+    let mut out: Vec<String> = spec.kept.clone();
+    match result {
+        Ok(config) => {
+            out.extend(config.wrappers.iter().map(|w| format!("wrapper {}", render(w))));
+            out.extend(config.warnings.iter().map(|w| format!("warning {}", strip(w.to_string()))));
+        }
+        Err(errors) => out.extend(errors.0.iter().map(|e| format!("error {}", strip(e.to_string())))),
+    }
+    let old = fs::read_to_string(path.with_extension("expected")).unwrap();
+    let comments: Vec<&str> = old.lines().take_while(|l| l.starts_with('#')).collect();
+    let mut text = comments.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&out.join("\n"));
+    text.push('\n');
+    fs::write(path.with_extension("expected"), text).unwrap();
 }
 
 #[test]

@@ -172,7 +172,12 @@ fn read_attrs<'p>(
         };
         let value = if spec.indirect {
             match resolve_path(cx.opts, text) {
-                Ok(v) => Some(v),
+                Ok(v) => {
+                    if v != *text && v.ends_with(['\n', '\r', ' ', '\t']) {
+                        cx.warn(b, Some(key), "its value (from env:// or file://) ends with white space, often a new line, which go-kms-wrapping keeps as part of the value".into());
+                    }
+                    Some(v)
+                }
                 Err(m) => {
                     cx.err(b, Some(key), m);
                     None
