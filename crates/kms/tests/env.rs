@@ -312,15 +312,26 @@ fn env_and_file_indirection_read_the_snapshot() {
         file.display()
     );
     let a = aws(&body, &[("MY_KEY", "alias/k"), ("MY_ACCESS", "AKIA")]);
-    // An indirect value is still the stanza's.
+    // go-kms-wrapping resolves env:// and file:// in the credentials only: a key id is taken
+    // as written (with a warning).
     assert_eq!(
         pair(&a.kms_key_id),
-        Some(("alias/k".into(), "stanza".into()))
+        Some(("env://MY_KEY".into(), "stanza".into()))
     );
-    // One trailing newline is trimmed, no more.
+    let cfg = parse(&body, &[("MY_KEY", "alias/k"), ("MY_ACCESS", "AKIA")]).unwrap();
+    let warnings: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("kms_key_id: looks like an env:// reference")),
+        "{warnings:?}"
+    );
+    // A file is read whole, untrimmed, as ParsePaths reads it (and that is warned about).
     assert_eq!(
         creds(&a),
-        Some(("AKIA".into(), "from-file\n".into(), None, Source::Stanza))
+        Some(("AKIA".into(), "from-file\n\n".into(), None, Source::Stanza))
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("secret_key: its value (from env:// or file://) ends with white space")),
+        "{warnings:?}"
     );
     // A missing variable is named.
     let e = parse(&body, &[("MY_KEY", "alias/k")])
@@ -340,14 +351,15 @@ fn process_environment_when_no_snapshot() {
         backends: kms::backends(),
         env: None,
     };
-    let text =
-        format!("kms \"awskms\" {{\n  purpose = \"root\"\n  kms_key_id = \"env://{VAR}\"\n}}\n");
+    let text = format!(
+        "kms \"awskms\" {{\n  purpose = \"root\"\n  kms_key_id = \"k\"\n  access_key = \"env://{VAR}\"\n  secret_key = \"s\"\n}}\n"
+    );
     if std::env::var_os(CHILD).is_some() {
         let cfg = parse_str(&text, "p.hcl", Format::Hcl, &no_snapshot).unwrap();
         let a = AwsKmsConfig::from_stanza(&cfg.wrappers[0].stanza).unwrap();
         assert_eq!(
-            pair(&a.kms_key_id),
-            Some(("alias/from-process".into(), "stanza".into()))
+            a.credentials.map(|c| c.access_key),
+            Some("AKIA-from-process".to_owned())
         );
         assert_eq!(
             pair(&a.region),
@@ -375,7 +387,7 @@ fn process_environment_when_no_snapshot() {
     }
     child
         .env(CHILD, "1")
-        .env(VAR, "alias/from-process")
+        .env(VAR, "AKIA-from-process")
         .env("AWS_DEFAULT_REGION", "ap-south-1");
     let out = child.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -15,36 +15,7 @@ use kms::config::{load, LoadOptions, WrapperConfig};
 /// rather than syntax, and the leniency of HCL v1's JSON parser, which kms does not copy
 /// (it reads JSON strictly). The test checks that they still differ, so that a fix removes
 /// them here.
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "bool_key_id.hcl",
-        "configutil turns a bool into \"1\"/\"0\" for a string setting; kms refuses it",
-    ),
-    (
-        "json_bool_value.json",
-        "configutil turns a bool into \"1\"/\"0\" for a string setting; kms refuses it",
-    ),
-    (
-        "json_trailing.json",
-        "HCL v1's JSON parser ignores text after the top-level object; kms reads JSON strictly",
-    ),
-    (
-        "json_trailing_comma.json",
-        "HCL v1's JSON parser ends an object at any token that is not a comma; kms is strict",
-    ),
-    (
-        "json_missing_comma.json",
-        "HCL v1's JSON parser ends an object at any token that is not a comma; kms is strict",
-    ),
-    (
-        "json_list_trailing_comma.json",
-        "HCL v1's JSON list parser skips commas; kms reads JSON strictly",
-    ),
-    (
-        "extra_label.hcl",
-        "configutil reads the first label and ignores the others; kms refuses a second label",
-    ),
-];
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hclv1_probes")

@@ -197,12 +197,12 @@ fn read_value_file(path: &str) -> Result<String, String> {
 /// go-kms-wrapping takes text literally.
 pub(crate) fn literal_url_warning(s: &str) -> Option<String> {
     let kind = match path_ref(s)? {
-        PathRef::Env(_) => "env://",
-        PathRef::File(_) => "file://",
-        PathRef::Literal(_) => "string://",
+        PathRef::Env(_) => "an env://",
+        PathRef::File(_) => "a file://",
+        PathRef::Literal(_) => "a string://",
     };
     Some(format!(
-        "looks like a {kind} reference, but Boundary takes this setting literally (go-kms-wrapping resolves env:// and file:// only in awskms access_key, secret_key and session_token)"
+        "looks like {kind} reference, but Boundary takes this setting literally (go-kms-wrapping resolves env:// and file:// only in awskms access_key, secret_key and session_token)"
     ))
 }
 
