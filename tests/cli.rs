@@ -462,7 +462,7 @@ fn check_offline_and_online() {
         .contains("round_trip=ok"));
     let bad = e.write(
         "bad.hcl",
-        "kms \"aead\" {\n  purpose = \"rooot\"\n  kms_keyid = \"x\"\n}\n",
+        "kms \"aead\" {\n  purpose = \"rooot\"\n  key = \"AAAA\"\n}\n",
     );
     let o = run(&["check", "--offline", "-c", &bad]);
     assert_code(&o, 2);
@@ -471,6 +471,58 @@ fn check_offline_and_online() {
         err.lines().count() >= 2,
         "every problem on its own line: {err}"
     );
+}
+
+/// What Boundary accepts but ignores: exit 0 with one `warning:` line each, and the
+/// wrappers it would set up; `--strict` refuses it (exit 2).
+#[test]
+fn check_warns_about_what_boundary_ignores_and_strict_refuses_it() {
+    let e = Env::new();
+    let text = format!(
+        "{}kms \"aead\" {{\n  key_id = \"spare\"\n}}\nkms \"aead\" {{\n  purpose = \"recovery\"\n  key = \"{KEY_B}\"\n  key_id = \"rec\"\n  disabled = true\n  kms_keyid = \"x\"\n}}\n",
+        aead_config(&[("root", KEY_A, "r")])
+    );
+    let cfg = e.write("odd.hcl", text);
+    let o = run(&["check", "--offline", "-c", &cfg]);
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(warnings.len(), 3, "{err}");
+    assert!(
+        err.contains("no purpose: Boundary ignores this block"),
+        "{err}"
+    );
+    assert!(
+        err.contains("disabled: Boundary does not act on disabled"),
+        "{err}"
+    );
+    assert!(
+        err.contains("kms_keyid: is not a setting of kms \"aead\""),
+        "{err}"
+    );
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("key_id=rec"),
+        "a disabled block is still set up: {out}"
+    );
+    let o = run(&["check", "--offline", "--strict", "-c", &cfg]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("refused under --strict: 3 warning(s)"),
+        "{}",
+        stderr(&o)
+    );
+    // A file with no kms block at all: Boundary starts with no KMS from it.
+    let none = e.write("none.hcl", "disable_mlock = true\n");
+    let o = run(&["check", "--offline", "-c", &none]);
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("warning:") && stderr(&o).contains("sets up no KMS"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["check", "--offline", "--strict", "-c", &none]);
+    assert_code(&o, 2);
 }
 
 #[test]

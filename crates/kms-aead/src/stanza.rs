@@ -60,10 +60,7 @@ impl AeadConfig {
     /// without a key (which Boundary accepts, see [`check`]) is an error here: it cannot be
     /// used.
     pub fn from_stanza(stanza: &Stanza) -> std::result::Result<AeadConfig, Vec<Problem>> {
-        let mut problems: Vec<Problem> = check(stanza)
-            .into_iter()
-            .filter(|p| !p.warning)
-            .collect();
+        let mut problems: Vec<Problem> = check(stanza).into_iter().filter(|p| !p.warning).collect();
         let key = present_key(stanza).and_then(|t| decode_aead_key(t).ok());
         match key {
             Some(key) if problems.is_empty() => Ok(AeadConfig {
@@ -131,7 +128,10 @@ fn go_std_base64(text: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
     );
     let compact: zeroize::Zeroizing<String> =
         zeroize::Zeroizing::new(text.chars().filter(|&c| c != '\n' && c != '\r').collect());
-    GO_STD.decode(compact.as_bytes()).ok().map(zeroize::Zeroizing::new)
+    GO_STD
+        .decode(compact.as_bytes())
+        .ok()
+        .map(zeroize::Zeroizing::new)
 }
 
 /// Decodes an aead `key` as Boundary does: Go's padded standard base64 (new lines are

@@ -22,8 +22,7 @@ const REGION_VARS: &[&str] = &["AWS_REGION", "AWS_DEFAULT_REGION"];
 pub static SCHEMA: Schema = Schema {
     kind: KIND,
     attributes: &[
-        Attribute::text("region")
-            .env_fallback(REGION_VARS),
+        Attribute::text("region").env_fallback(REGION_VARS),
         Attribute::text("access_key")
             .indirect()
             .env_fallback(&["AWS_ACCESS_KEY_ID"]),
@@ -35,10 +34,8 @@ pub static SCHEMA: Schema = Schema {
             .secret()
             .indirect()
             .env_fallback(&["AWS_SESSION_TOKEN"]),
-        Attribute::text("kms_key_id")
-            .env_first(KEY_ID_VARS),
-        Attribute::text("endpoint")
-            .env_first(ENDPOINT_VARS),
+        Attribute::text("kms_key_id").env_first(KEY_ID_VARS),
+        Attribute::text("endpoint").env_first(ENDPOINT_VARS),
         Attribute::text("key_id"),
         Attribute::text("shared_creds_filename"),
         Attribute::text("shared_creds_profile"),
@@ -337,7 +334,10 @@ fn warnings(stanza: &Stanza) -> Vec<Problem> {
         if !has_scheme(&e.value) {
             out.push(Problem::warn(
                 "endpoint",
-                format!("has no scheme; Boundary's AWS SDK uses https://{}, and so does kms", e.value),
+                format!(
+                    "has no scheme; Boundary's AWS SDK uses https://{}, and so does kms",
+                    e.value
+                ),
             ));
         }
     }

@@ -209,9 +209,13 @@ pub fn parse_config_stanza(
         Format::Json => raw::parse_json(text, source_name),
     };
     match blocks {
-        Ok((blocks, problems)) => {
-            resolve::resolve(blocks, problems, source_name, opts, resolve::Scope::ConfigOnly)
-        }
+        Ok((blocks, problems)) => resolve::resolve(
+            blocks,
+            problems,
+            source_name,
+            opts,
+            resolve::Scope::ConfigOnly,
+        ),
         Err(errors) => Err(ConfigErrors(errors)),
     }
 }

@@ -4,7 +4,6 @@
 use crate::error::ConfigError;
 use crate::hclv1::{self, Item, Node};
 
-
 /// A value as written, before typing.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
@@ -69,7 +68,9 @@ pub(crate) struct RawBlock {
 
 /// Which of [`BLOCK_NAMES`] a top-level key is, in any case (HCL v1's `Filter`).
 fn block_name(key: &str) -> Option<&'static str> {
-    BLOCK_NAMES.into_iter().find(|n| key.eq_ignore_ascii_case(n))
+    BLOCK_NAMES
+        .into_iter()
+        .find(|n| key.eq_ignore_ascii_case(n))
 }
 
 /// Blocks in configutil's order: every `hsm`, then every `seal`, then every `kms`.
@@ -105,7 +106,10 @@ pub(crate) fn parse_hcl(text: &str, file: &str) -> Parsed {
     }
     .map_err(|e| {
         let syntax = if json { "JSON" } else { "HCL" };
-        let message = format!("{syntax} syntax error at column {}: {}", e.pos.col, e.message);
+        let message = format!(
+            "{syntax} syntax error at column {}: {}",
+            e.pos.col, e.message
+        );
         vec![file_error(file, Some(e.pos.line), message)]
     })?;
     let blocks = items

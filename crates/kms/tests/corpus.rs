@@ -66,7 +66,11 @@ fn render(w: &WrapperConfig) -> String {
     let mut s = format!("{} {} line={}", w.purpose, w.kind, w.line);
     match w.kind.as_str() {
         "aead" => {
-            let id = w.factory.key_identity(&w.stanza).map(|k| k.id).unwrap_or_default();
+            let id = w
+                .factory
+                .key_identity(&w.stanza)
+                .map(|k| k.id)
+                .unwrap_or_default();
             s.push_str(&format!(" key_id={}", id.escape_debug()));
             if AeadConfig::from_stanza(&w.stanza).is_err() {
                 s.push_str(" (no key)");
@@ -90,7 +94,10 @@ fn render(w: &WrapperConfig) -> String {
                         c.source
                     ));
                     if let Some(t) = &c.session_token {
-                        s.push_str(&format!(" session_token={}", t.expose_secret().escape_debug()));
+                        s.push_str(&format!(
+                            " session_token={}",
+                            t.expose_secret().escape_debug()
+                        ));
                     }
                 }
             }
@@ -200,7 +207,10 @@ fn run(name: &str) {
                 spec.warnings
             );
             for (w, want) in warnings.iter().zip(&spec.warnings) {
-                assert!(w.contains(want.as_str()), "{name}: expected a warning with {want:?}\ngot {warnings:#?}");
+                assert!(
+                    w.contains(want.as_str()),
+                    "{name}: expected a warning with {want:?}\ngot {warnings:#?}"
+                );
                 assert!(!w.contains("CANARY"), "{name}: a secret in a warning: {w}");
             }
         }
@@ -239,16 +249,35 @@ fn run(name: &str) {
 
 /// `KMS_BLESS=1`: rewrites NAME.expected from what kms now makes of NAME (keeping its `env`
 /// and `kinds` lines), for a reviewed change of behaviour.
-fn bless(path: &Path, spec: &Spec, result: &Result<kms::config::KmsConfig, kms::config::ConfigErrors>) {
+fn bless(
+    path: &Path,
+    spec: &Spec,
+    result: &Result<kms::config::KmsConfig, kms::config::ConfigErrors>,
+) {
     let prefix = format!("{}: ", path.display());
     let strip = |s: String| s.strip_prefix(&prefix).map_or(s.clone(), str::to_owned);
     let mut out: Vec<String> = spec.kept.clone();
     match result {
         Ok(config) => {
-            out.extend(config.wrappers.iter().map(|w| format!("wrapper {}", render(w))));
-            out.extend(config.warnings.iter().map(|w| format!("warning {}", strip(w.to_string()))));
+            out.extend(
+                config
+                    .wrappers
+                    .iter()
+                    .map(|w| format!("wrapper {}", render(w))),
+            );
+            out.extend(
+                config
+                    .warnings
+                    .iter()
+                    .map(|w| format!("warning {}", strip(w.to_string()))),
+            );
         }
-        Err(errors) => out.extend(errors.0.iter().map(|e| format!("error {}", strip(e.to_string())))),
+        Err(errors) => out.extend(
+            errors
+                .0
+                .iter()
+                .map(|e| format!("error {}", strip(e.to_string()))),
+        ),
     }
     let old = fs::read_to_string(path.with_extension("expected")).unwrap();
     let comments: Vec<&str> = old.lines().take_while(|l| l.starts_with('#')).collect();

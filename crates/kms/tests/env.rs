@@ -321,7 +321,9 @@ fn env_and_file_indirection_read_the_snapshot() {
     let cfg = parse(&body, &[("MY_KEY", "alias/k"), ("MY_ACCESS", "AKIA")]).unwrap();
     let warnings: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert!(
-        warnings.iter().any(|w| w.contains("kms_key_id: looks like an env:// reference")),
+        warnings
+            .iter()
+            .any(|w| w.contains("kms_key_id: looks like an env:// reference")),
         "{warnings:?}"
     );
     // A file is read whole, untrimmed, as ParsePaths reads it (and that is warned about).
@@ -330,7 +332,10 @@ fn env_and_file_indirection_read_the_snapshot() {
         Some(("AKIA".into(), "from-file\n\n".into(), None, Source::Stanza))
     );
     assert!(
-        warnings.iter().any(|w| w.contains("secret_key: its value (from env:// or file://) ends with white space")),
+        warnings
+            .iter()
+            .any(|w| w
+                .contains("secret_key: its value (from env:// or file://) ends with white space")),
         "{warnings:?}"
     );
     // A missing variable is named.

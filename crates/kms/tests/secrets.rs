@@ -138,7 +138,10 @@ fn no_message_shows_a_secret() {
         let errors = match parse_str(text, "s", format, &opts(&env)) {
             Err(e) => e,
             Ok(cfg) => {
-                assert!(!cfg.warnings.is_empty(), "expected problems in {text}, got {cfg:?}");
+                assert!(
+                    !cfg.warnings.is_empty(),
+                    "expected problems in {text}, got {cfg:?}"
+                );
                 ConfigErrors(cfg.warnings.clone())
             }
         };

@@ -108,17 +108,20 @@ fn into(old: GoVal, n: &Node) -> GoVal {
     let kind = lit.map(|t| t.kind);
     match (old, lit) {
         (GoVal::Str(_), Some(t)) if t.kind == Kind::Number => GoVal::Str(t.text.clone()),
-        (GoVal::Str(_), Some(t)) if matches!(t.kind, Kind::String | Kind::JsonString | Kind::Heredoc) =>
+        (GoVal::Str(_), Some(t))
+            if matches!(t.kind, Kind::String | Kind::JsonString | Kind::Heredoc) =>
         {
             lit_str(t)
         }
         (GoVal::Int(_), Some(t)) if t.kind == Kind::Number => {
             go_int(&t.text).map_or(GoVal::Other(BAD_NUMBER), GoVal::Int)
         }
-        (GoVal::Int(_), Some(t)) if matches!(t.kind, Kind::String | Kind::JsonString) => match lit_str(t) {
-            GoVal::Str(s) => go_int(&s).map_or(GoVal::Other(BAD_NUMBER), GoVal::Int),
-            other => other,
-        },
+        (GoVal::Int(_), Some(t)) if matches!(t.kind, Kind::String | Kind::JsonString) => {
+            match lit_str(t) {
+                GoVal::Str(s) => go_int(&s).map_or(GoVal::Other(BAD_NUMBER), GoVal::Int),
+                other => other,
+            }
+        }
         (GoVal::Float(_), Some(t)) if matches!(t.kind, Kind::Number | Kind::Float) => {
             go_float(&t.text).map_or(GoVal::Other(BAD_NUMBER), GoVal::Float)
         }

@@ -341,7 +341,9 @@ impl Parser {
             T::LBrace => self.object_type(),
             T::LBrack => self.list_type(),
             T::Eof => Err(Stop::Eof),
-            other => self.fail(format!("Expected object value, got unknown token: {other:?}")),
+            other => self.fail(format!(
+                "Expected object value, got unknown token: {other:?}"
+            )),
         }
     }
 
@@ -375,7 +377,9 @@ impl Parser {
                 T::Comma | T::Bool | T::LBrack => {}
                 T::LBrace => elems.push(self.object_type()?),
                 T::RBrack => break,
-                other => return self.fail(format!("unexpected token while parsing list: {other:?}")),
+                other => {
+                    return self.fail(format!("unexpected token while parsing list: {other:?}"))
+                }
             }
         }
         self.depth -= 1;
@@ -491,10 +495,16 @@ mod tests {
     #[test]
     fn leniencies_as_in_go() {
         let k = vec![vec!["kms".to_owned(), "aead".to_owned()]];
-        assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root"}}} trailing @@"#), k);
+        assert_eq!(
+            keys(r#"{"kms": {"aead": {"purpose": "root"}}} trailing @@"#),
+            k
+        );
         assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root",}},}"#), k);
         assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root" "x": 1}}}"#), k);
-        assert_eq!(keys(r#"{"kms": {"aead": {"purpose": ["a" "b", true, [ ]}}}"#), k);
+        assert_eq!(
+            keys(r#"{"kms": {"aead": {"purpose": ["a" "b", true, [ ]}}}"#),
+            k
+        );
         assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root""#), k);
         assert_eq!(
             keys(r#"{"kms": [{"aead": {"a": 1}}, {"awskms": {"b": 2}}]}"#),

@@ -52,8 +52,12 @@ pub(crate) fn go_string(v: &Val) -> Result<String, String> {
     match v {
         Val::Str(s) | Val::Num(s) => Ok(s.clone()),
         Val::Bool(b) => Ok(if *b { "1" } else { "0" }.to_owned()),
-        Val::List(_) => Err("must be a string, not a list (Boundary reads every kms setting as text)".into()),
-        Val::Other(d) => Err(format!("must be a string, not {d} (Boundary reads every kms setting as text)")),
+        Val::List(_) => {
+            Err("must be a string, not a list (Boundary reads every kms setting as text)".into())
+        }
+        Val::Other(d) => Err(format!(
+            "must be a string, not {d} (Boundary reads every kms setting as text)"
+        )),
     }
 }
 
@@ -63,8 +67,13 @@ pub(crate) fn go_weak_bool(v: &Val) -> Result<bool, String> {
     match v {
         Val::Bool(b) => Ok(*b),
         Val::Str(s) if s.is_empty() => Ok(false),
-        Val::Str(s) => parse_bool(s).ok_or_else(|| format!("must be true or false, not {}", v.describe())),
-        Val::Num(n) => Ok(n.trim_start_matches('-').chars().any(|c| c.is_ascii_digit() && c != '0')),
+        Val::Str(s) => {
+            parse_bool(s).ok_or_else(|| format!("must be true or false, not {}", v.describe()))
+        }
+        Val::Num(n) => Ok(n
+            .trim_start_matches('-')
+            .chars()
+            .any(|c| c.is_ascii_digit() && c != '0')),
         Val::List(_) | Val::Other(_) => Err(format!("must be true or false, not {}", v.kind())),
     }
 }
@@ -166,16 +175,20 @@ pub(crate) fn resolve_path(opts: &LoadOptions, s: &str) -> Result<String, String
     match path_ref(s) {
         None => Ok(s.to_owned()),
         Some(PathRef::Literal(t)) => Ok(t.to_owned()),
-        Some(PathRef::Env(name)) => opts
-            .var_raw(name)
-            .ok_or_else(|| format!("environment variable {} (from env://) is not set", shown(name))),
+        Some(PathRef::Env(name)) => opts.var_raw(name).ok_or_else(|| {
+            format!(
+                "environment variable {} (from env://) is not set",
+                shown(name)
+            )
+        }),
         Some(PathRef::File(path)) => read_value_file(path),
     }
 }
 
 fn read_value_file(path: &str) -> Result<String, String> {
     use std::io::Read;
-    let fail = |e: &dyn std::fmt::Display| format!("cannot read file {} (from file://): {e}", shown(path));
+    let fail =
+        |e: &dyn std::fmt::Display| format!("cannot read file {} (from file://): {e}", shown(path));
     let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
     if !meta.is_file() {
         return Err(fail(&"not a regular file"));
@@ -243,8 +256,21 @@ mod tests {
         assert_eq!(path_ref("ENV://X"), Some(PathRef::Env("ENV://X")));
         assert_eq!(path_ref("env:X"), Some(PathRef::Env("env:X")));
         assert_eq!(path_ref("file:///tmp/k"), Some(PathRef::File("/tmp/k")));
-        assert_eq!(path_ref("string://env://x"), Some(PathRef::Literal("env://x")));
-        for literal in ["plain", "alias/x", "arn:aws:kms:us-east-1:1:key/x", "env://a b", "env://%zz", "env://h:x1", ":x", "1env://x", "env://x\u{7}"] {
+        assert_eq!(
+            path_ref("string://env://x"),
+            Some(PathRef::Literal("env://x"))
+        );
+        for literal in [
+            "plain",
+            "alias/x",
+            "arn:aws:kms:us-east-1:1:key/x",
+            "env://a b",
+            "env://%zz",
+            "env://h:x1",
+            ":x",
+            "1env://x",
+            "env://x\u{7}",
+        ] {
             assert_eq!(path_ref(literal), None, "{literal:?}");
         }
     }

@@ -133,13 +133,30 @@ fn parse_block<'b>(cx: &mut Ctx<'_>, b: &'b RawBlock) -> Option<Parsed<'b>> {
     let given = |k: &str| plugin.get(k).is_some_and(|v| !v.is_empty());
     if let Some(sum) = plugin.get(PLUGIN_CHECKSUM) {
         if sum.len() % 2 != 0 || !sum.bytes().all(|c| c.is_ascii_hexdigit()) {
-            cx.err(b, Some(PLUGIN_CHECKSUM), "must be hex (a SHA-256 sum, as sha256sum prints it)".into());
+            cx.err(
+                b,
+                Some(PLUGIN_CHECKSUM),
+                "must be hex (a SHA-256 sum, as sha256sum prints it)".into(),
+            );
         }
     }
     match (given(PLUGIN_PATH), given(PLUGIN_CHECKSUM)) {
-        (true, false) => cx.err(b, Some(PLUGIN_CHECKSUM), "missing: plugin_path is set, so Boundary needs plugin_checksum too".into()),
-        (false, true) => cx.err(b, Some(PLUGIN_PATH), "missing: plugin_checksum is set, so Boundary needs plugin_path too".into()),
-        (true, true) => cx.warn(b, Some(PLUGIN_PATH), "Boundary would run this external plugin; kms uses its built-in backend for the type".into()),
+        (true, false) => cx.err(
+            b,
+            Some(PLUGIN_CHECKSUM),
+            "missing: plugin_path is set, so Boundary needs plugin_checksum too".into(),
+        ),
+        (false, true) => cx.err(
+            b,
+            Some(PLUGIN_PATH),
+            "missing: plugin_checksum is set, so Boundary needs plugin_path too".into(),
+        ),
+        (true, true) => cx.warn(
+            b,
+            Some(PLUGIN_PATH),
+            "Boundary would run this external plugin; kms uses its built-in backend for the type"
+                .into(),
+        ),
         (false, false) => {}
     }
     (cx.errors.len() == before).then_some(parsed)
@@ -200,7 +217,14 @@ fn read_attrs<'p>(
             }
             (ValueType::Text, v) => {
                 if let Val::Bool(t) = raw {
-                    cx.warn(b, Some(key), format!("is the bool {t}, which Boundary reads as the text {:?}", text));
+                    cx.warn(
+                        b,
+                        Some(key),
+                        format!(
+                            "is the bool {t}, which Boundary reads as the text {:?}",
+                            text
+                        ),
+                    );
                 }
                 v
             }
@@ -246,9 +270,9 @@ fn build_stanza(
     let own = |attr: &Attribute| -> Option<Value> {
         vals.get(attr.name)?.clone().map(|t| typed(attr, t))
     };
-    let env_off = schema.env_switch.is_some_and(|sw| {
-        schema.attribute(sw).and_then(own) == Some(Value::Bool(true))
-    });
+    let env_off = schema
+        .env_switch
+        .is_some_and(|sw| schema.attribute(sw).and_then(own) == Some(Value::Bool(true)));
     for attr in schema.attributes {
         let env = || {
             if env_off {
@@ -341,7 +365,11 @@ pub(crate) fn resolve(
             continue;
         }
         if b.block != "kms" {
-            cx.warn(b, None, format!("Boundary reads a {} block as a kms block", b.block));
+            cx.warn(
+                b,
+                None,
+                format!("Boundary reads a {} block as a kms block", b.block),
+            );
         }
         if parsed.disabled {
             cx.warn(b, Some(DISABLED), "Boundary does not act on disabled: this block is set up for its purposes all the same".into());
@@ -354,7 +382,13 @@ pub(crate) fn resolve(
         cx.warnings.clear();
     }
     if wrappers.is_empty() && cx.errors.is_empty() && scope == Scope::All {
-        let w = cx.problem(0, None, None, None, "no kms block with a purpose: Boundary sets up no KMS from this file".into());
+        let w = cx.problem(
+            0,
+            None,
+            None,
+            None,
+            "no kms block with a purpose: Boundary sets up no KMS from this file".into(),
+        );
         cx.warnings.push(w);
     }
     let errors = sorted(cx.errors);
@@ -371,14 +405,20 @@ pub(crate) fn resolve(
 
 /// The known types, for the "unknown kms type" message.
 fn known_kinds(opts: &LoadOptions) -> Vec<&str> {
-    opts.backends.iter().map(|f| f.schema().kind.as_str()).collect()
+    opts.backends
+        .iter()
+        .map(|f| f.schema().kind.as_str())
+        .collect()
 }
 
 fn unknown_type(cx: &mut Ctx<'_>, b: &RawBlock) {
     let known = known_kinds(cx.opts);
     let s = suggest(&b.kind, known.iter().copied());
     let hint = if b.kind == b.block {
-        format!(" (a {0} block needs its type as a label, e.g. {0} \"aead\" {{ ... }})", b.block)
+        format!(
+            " (a {0} block needs its type as a label, e.g. {0} \"aead\" {{ ... }})",
+            b.block
+        )
     } else {
         String::new()
     };

@@ -17,21 +17,12 @@ pub(super) fn parse(v: &Val) -> Result<Vec<String>, String> {
         Val::List(l) => l
             .iter()
             .map(|i| {
-                go_string(i).map_err(|_| {
-                    format!("list items must be strings, not {}", i.kind())
-                })
+                go_string(i).map_err(|_| format!("list items must be strings, not {}", i.kind()))
             })
             .collect::<Result<_, _>>()?,
-        Val::Other(d) => {
-            return Err(format!(
-                "must be a string or a list of strings, not {d}"
-            ))
-        }
+        Val::Other(d) => return Err(format!("must be a string or a list of strings, not {d}")),
     };
-    Ok(items
-        .into_iter()
-        .map(|s| s.trim().to_lowercase())
-        .collect())
+    Ok(items.into_iter().map(|s| s.trim().to_lowercase()).collect())
 }
 
 /// Boundary's purpose, or why `SetupKMSes` refuses the text.
@@ -65,7 +56,10 @@ mod tests {
     #[test]
     fn as_configutil_reads_it() {
         assert_eq!(parse(&s("")), Ok(vec![]));
-        assert_eq!(parse(&s("Root, Recovery ")), Ok(vec!["root".into(), "recovery".into()]));
+        assert_eq!(
+            parse(&s("Root, Recovery ")),
+            Ok(vec!["root".into(), "recovery".into()])
+        );
         assert_eq!(parse(&s("root,")), Ok(vec!["root".into(), String::new()]));
         assert_eq!(
             parse(&Val::List(vec![s("root,recovery"), s(" ")])),
@@ -75,8 +69,12 @@ mod tests {
         assert_eq!(parse(&Val::List(vec![])), Ok(vec![]));
         assert!(parse(&Val::Other("an object")).is_err());
         assert!(parse(&Val::List(vec![Val::List(vec![])])).is_err());
-        assert!(purpose("").unwrap_err().contains("KMS block missing 'purpose'"));
-        assert!(purpose("rooot").unwrap_err().contains("did you mean \"root\""));
+        assert!(purpose("")
+            .unwrap_err()
+            .contains("KMS block missing 'purpose'"));
+        assert!(purpose("rooot")
+            .unwrap_err()
+            .contains("did you mean \"root\""));
         assert_eq!(purpose("previous-root"), Ok(Purpose::PreviousRoot));
     }
 }

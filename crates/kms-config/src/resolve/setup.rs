@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use kms_core::Purpose;
 
-use super::{build_stanza, factory_of, purposes, read_attrs, shown, unknown_type, Ctx, Parsed, PURPOSE};
+use super::{
+    build_stanza, factory_of, purposes, read_attrs, shown, unknown_type, Ctx, Parsed, PURPOSE,
+};
 use crate::raw::RawBlock;
 use crate::WrapperConfig;
 
@@ -152,7 +154,15 @@ impl Setup {
                 }
             };
             if prev_id == BASE_ENCRYPTOR {
-                push(cx, "key_id", format!("key id {} is reserved by Boundary's wrapper pool", shown(prev_id)), false);
+                push(
+                    cx,
+                    "key_id",
+                    format!(
+                        "key id {} is reserved by Boundary's wrapper pool",
+                        shown(prev_id)
+                    ),
+                    false,
+                );
             }
             match of(Purpose::Root) {
                 None if !self.named.contains(&Purpose::Root) => push(
