@@ -72,8 +72,18 @@ pub fn fallback<'a>(
         .collect()
 }
 
-/// Tries `attempt(wrapper, recorded_index)` along [`plan`], then along [`fallback`], until
-/// one succeeds.
+/// Whether selection goes past the wrappers that match the recorded key ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Only [`plan`]: the stream format, whose entries name the key they are under.
+    Matching,
+    /// [`plan`], then [`fallback`]: go-kms-wrapping values, whose `key_info.key_id` the
+    /// genuine wrappers ignore when they decrypt.
+    EveryWrapper,
+}
+
+/// Tries `attempt(wrapper, recorded_index)` along [`plan`] (then, with
+/// [`Fallback::EveryWrapper`], along [`fallback`]) until one succeeds.
 ///
 /// A [`Error::DecryptFailed`] from one candidate moves on to the next. When every candidate
 /// fails, the result is the last non-`DecryptFailed` error if there was one (an unreachable
@@ -87,6 +97,7 @@ pub async fn try_candidates<'a, T, F, Fut>(
     wrappers: &[&'a dyn Backend],
     recorded: &[Recorded],
     purpose: Purpose,
+    reach: Fallback,
     mut attempt: F,
 ) -> Result<T>
 where
@@ -96,7 +107,11 @@ where
     let primary = plan(wrappers, recorded);
     let matched = !primary.is_empty();
     let mut last_err = None;
-    for (index, w) in primary.into_iter().chain(fallback(wrappers, recorded)) {
+    let more = match reach {
+        Fallback::Matching => Vec::new(),
+        Fallback::EveryWrapper => fallback(wrappers, recorded),
+    };
+    for (index, w) in primary.into_iter().chain(more) {
         match attempt(w, index).await {
             Ok(v) => return Ok(v),
             Err(e) if e.is_decrypt_failed() => {}

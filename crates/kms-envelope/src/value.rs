@@ -145,33 +145,46 @@ pub async fn decrypt_value(
             return Err(Error::DecryptFailed);
         }
         let id = &recorded[0].key_id;
-        select::try_candidates(wrappers, &recorded, purpose, |w, _| async move {
-            let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
-            let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
-            let mut buf = SecretBytes::from_slice(&blob.ciphertext);
-            let n = AesGcm::new(&key)
-                .open_in_place(&iv, aad, buf.expose_secret_mut())?
-                .len();
-            buf.expose_secret_mut().truncate(n);
-            Ok(buf)
-        })
+        select::try_candidates(
+            wrappers,
+            &recorded,
+            purpose,
+            select::Fallback::EveryWrapper,
+            |w, _| async move {
+                let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
+                let key =
+                    Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
+                let mut buf = SecretBytes::from_slice(&blob.ciphertext);
+                let n = AesGcm::new(&key)
+                    .open_in_place(&iv, aad, buf.expose_secret_mut())?
+                    .len();
+                buf.expose_secret_mut().truncate(n);
+                Ok(buf)
+            },
+        )
         .await
     } else {
         let ctx = WrapContext::Aad(aad.to_vec());
         let layouts = direct_layouts(blob);
-        select::try_candidates(wrappers, &recorded, purpose, |w, _| {
-            let (ctx, layouts) = (&ctx, &layouts);
-            let recorded = &recorded[0].key_id;
-            async move {
-                for wrapped in layouts {
-                    match w.unwrap(wrapped, recorded, ctx).await {
-                        Err(e) if e.is_decrypt_failed() => {}
-                        other => return other,
+        select::try_candidates(
+            wrappers,
+            &recorded,
+            purpose,
+            select::Fallback::EveryWrapper,
+            |w, _| {
+                let (ctx, layouts) = (&ctx, &layouts);
+                let recorded = &recorded[0].key_id;
+                async move {
+                    for wrapped in layouts {
+                        match w.unwrap(wrapped, recorded, ctx).await {
+                            Err(e) if e.is_decrypt_failed() => {}
+                            other => return other,
+                        }
                     }
+                    Err(Error::DecryptFailed)
                 }
-                Err(Error::DecryptFailed)
-            }
-        })
+            },
+        )
         .await
     }
 }
