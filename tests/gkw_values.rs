@@ -71,7 +71,7 @@ fn locate_gkw() -> Result<PathBuf, String> {
         .ok_or(
             "no shared/oracle/build.sh beside an ancestor of this checkout (or set KMS_ORACLE_DIR)",
         )?;
-    let o = Command::new("sh")
+    let o = Command::new("bash")
         .arg(&build)
         .env("ORACLE_BIN", &out_dir)
         .stdin(Stdio::null())
