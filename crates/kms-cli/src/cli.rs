@@ -87,7 +87,7 @@ pub(crate) struct EncryptArgs {
     pub(crate) aad: Option<String>,
     /// Write a go-kms-wrapping BlobInfo value (what Boundary holds, e.g. in {{decrypt(..)}})
     /// instead of a stream: base64url text without padding, as `boundary config encrypt`.
-    /// The input is read whole, up to 64 MiB.
+    /// The input is read whole; the value may have up to 64 MiB, what `kms decrypt` reads.
     #[arg(long, conflicts_with = "also")]
     pub(crate) value: bool,
     /// With --value: write the binary protobuf instead of base64url text.

@@ -86,6 +86,15 @@ async fn encrypt_value(
         t.push(b'\n');
         t
     };
+    // What `kms decrypt` (and `Ciphertext::read`) take back.
+    if bytes.len() as u64 > MAX_VALUE_BYTES {
+        return Err(Failure::usage(format!(
+            "{name}: the value would be {} bytes, over the {} MiB a value may have; drop --value to write a stream{}",
+            bytes.len(),
+            MAX_VALUE_BYTES >> 20,
+            if a.binary { "" } else { ", or add --binary" }
+        )));
+    }
     let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), a.binary)?;
     out.writer()
         .write_all(&bytes)
