@@ -209,7 +209,14 @@ fn ci() -> Result<(), String> {
 }
 
 /// Test binaries whose AWS tests must run in CI (each starts moto at least once).
-const INTEGRATION_TEST_BINARIES: &[&str] = &["moto", "cli", "faults", "secrets", "config_markers"];
+const INTEGRATION_TEST_BINARIES: &[&str] = &[
+    "moto",
+    "cli",
+    "faults",
+    "secrets",
+    "config_markers",
+    "gkw_values",
+];
 
 fn demo() -> Result<(), String> {
     run(

@@ -241,9 +241,10 @@ impl Backend for AwsKms {
         ]
     }
 
-    /// Any recorded id in this wrapper's region: KMS finds the key from the ciphertext, and an
-    /// alias may have moved since the data was written. A key ARN of another region cannot be
-    /// used through this region's endpoint, so such entries are left to a wrapper there.
+    /// Any recorded id in this wrapper's region first: KMS finds the key from the ciphertext,
+    /// and an alias may have moved since the data was written. A key ARN of another region is
+    /// better left to a wrapper there; it is still tried here after those, as the id is not
+    /// authenticated.
     fn may_unwrap(&self, recorded: &KeyId) -> bool {
         arn_region(recorded.as_str()).is_none_or(|r| r == self.sources.region)
     }
@@ -290,7 +291,10 @@ impl Backend for AwsKms {
         if wrapped.is_empty() {
             return Err(Error::DecryptFailed);
         }
-        let mut req = self
+        // No KeyId, as go-kms-wrapping's Decrypt: KMS finds the key from the ciphertext. The
+        // recorded id is not authenticated, and a stale one (an alias recorded by an older
+        // wrapper and since moved) must not stop data that KMS would open.
+        let req = self
             .client
             .decrypt()
             .ciphertext_blob(Blob::new(wrapped.to_vec()));
@@ -299,9 +303,6 @@ impl Backend for AwsKms {
         } else {
             recorded.as_str()
         };
-        if !recorded.is_empty() {
-            req = req.key_id(recorded.as_str());
-        }
         let out = apply_context(req, context, |r, k, v| r.encryption_context(k, v))
             .send()
             .await
@@ -323,14 +324,12 @@ impl Backend for AwsKms {
         if self.key_id.is_empty() {
             return Ok(None);
         }
+        // No SourceKeyId, for the same reason as in `unwrap`.
         let mut req = self
             .client
             .re_encrypt()
             .ciphertext_blob(Blob::new(wrapped.to_vec()))
             .destination_key_id(self.key_id.as_str());
-        if !recorded.is_empty() {
-            req = req.source_key_id(recorded.as_str());
-        }
         for (k, v) in context_pairs(context) {
             req = req
                 .source_encryption_context(k.clone(), v.clone())

@@ -134,6 +134,41 @@ async fn rewrap_uses_reencrypt_and_never_decrypt() {
 }
 
 #[tokio::test]
+async fn stale_or_altered_recorded_ids_still_open_as_in_go_kms_wrapping() {
+    if !integration_enabled() {
+        return;
+    }
+    let moto = Moto::start();
+    let k1 = moto.create_key().await;
+    let k2 = moto.create_key().await;
+    moto.set_alias("alias/app", &k1).await;
+    let kms = AwsKms::connect(opts(&moto.endpoint, &k1)).await.unwrap();
+    let w = kms.wrap(&[5; 32], &ctx()).await.unwrap();
+    // An alias recorded by an older wrapper and since moved, another key, a missing key, a
+    // key of another region, garbage: KMS finds the key from the ciphertext (no KeyId sent).
+    moto.set_alias("alias/app", &k2).await;
+    let missing =
+        k1.rsplit_once('/').unwrap().0.to_owned() + "/00000000-0000-4000-8000-000000000000";
+    for id in [
+        "alias/app".to_owned(),
+        k2.clone(),
+        missing,
+        k1.replace(REGION, "eu-west-1"),
+        "not-a-key".to_owned(),
+    ] {
+        let got = kms.unwrap(&w.bytes, &KeyId::new(id.clone()), &ctx()).await;
+        assert_eq!(got.unwrap().expose_secret(), &[5; 32], "recorded as {id}");
+        // ReEncrypt takes no SourceKeyId either.
+        let moved = kms
+            .rewrap(&w.bytes, &KeyId::new(id.clone()), &ctx())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_opens(&kms, &moved, &[5; 32]).await;
+    }
+}
+
+#[tokio::test]
 async fn wrong_context_fails_as_decrypt_failed() {
     if !integration_enabled() {
         return;

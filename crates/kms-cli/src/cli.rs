@@ -85,6 +85,14 @@ pub(crate) struct EncryptArgs {
     /// Additional authenticated data; the same text is needed to decrypt.
     #[arg(long, value_name = "TEXT")]
     pub(crate) aad: Option<String>,
+    /// Write a go-kms-wrapping BlobInfo value (what Boundary holds, e.g. in {{decrypt(..)}})
+    /// instead of a stream: base64url text without padding, as `boundary config encrypt`.
+    /// The input is read whole; the value may have up to 64 MiB, what `kms decrypt` reads.
+    #[arg(long, conflicts_with = "also")]
+    pub(crate) value: bool,
+    /// With --value: write the binary protobuf instead of base64url text.
+    #[arg(long, requires = "value")]
+    pub(crate) binary: bool,
     #[command(flatten)]
     pub(crate) out: OutputArgs,
     /// Input file, or - for stdin (the default).

@@ -166,11 +166,13 @@ pub trait Backend: Send + Sync + fmt::Debug {
         false
     }
 
-    /// Whether this wrapper may open data that records `recorded` as its key id.
+    /// Whether this wrapper is likely to open data that records `recorded` as its key id: such
+    /// wrappers are tried first. The recorded id is not authenticated, so the others of a
+    /// matching kind are tried after them (kms-envelope's `select`); this only orders them.
     ///
     /// The default accepts only its own current key id. The aead backend also accepts an
-    /// empty id (Boundary writes none); AWS KMS accepts any id, since KMS decides by the
-    /// ciphertext and an alias may have moved.
+    /// empty id (go-kms-wrapping records the configured one, often empty); AWS KMS accepts any
+    /// id of its region, since KMS decides by the ciphertext and an alias may have moved.
     fn may_unwrap(&self, recorded: &KeyId) -> bool {
         recorded == self.key_id()
     }

@@ -235,7 +235,7 @@ impl DecryptCache {
                     key_id: KeyId::new(blob.key_id()),
                 }];
                 let id = &recorded[0].key_id;
-                let dk = select::try_candidates(wrappers, &recorded, purpose, |w, _| async move {
+                let dk = select::try_candidates(wrappers, &recorded, purpose, select::Fallback::EveryWrapper, |w, _| async move {
                     w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await
                 })
                 .await?;

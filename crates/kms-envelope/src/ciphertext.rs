@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, Read};
 
+use kms_core::cipher::NONCE_LEN;
 use kms_core::{awskms_mechanism, BackendKind, BlobInfo, Error, KeyId, Result};
 
 use crate::stream::{StreamHeader, MAGIC};
@@ -65,7 +66,12 @@ impl Value {
     pub fn info(&self) -> ValueInfo {
         let b = &self.blob;
         let arn = b.key_id().starts_with("arn:aws");
+        let nonce_in_iv = !b.is_envelope() && b.iv.len() == NONCE_LEN;
         let (kind, mechanism_description) = match (b.is_envelope(), arn) {
+            (false, false) if nonce_in_iv => (
+                "aead",
+                "direct, nonce in iv (OpenBao's static seal layout): iv = nonce, ciphertext = AES-GCM ciphertext ‖ tag",
+            ),
             (true, true) => (
                 "awskms",
                 "envelope (mechanism 1): AES-256-GCM data key wrapped by KMS",

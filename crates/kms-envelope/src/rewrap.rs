@@ -181,10 +181,16 @@ impl<'a> Rewrapper<'a> {
                         kind: None,
                         key_id: id.clone(),
                     }];
-                    select::try_candidates(sources, &rec, purpose, |s, _| {
-                        let id = &id;
-                        async move { s.unwrap(b.wrapped_key(), id, &WrapContext::None).await }
-                    })
+                    select::try_candidates(
+                        sources,
+                        &rec,
+                        purpose,
+                        select::Fallback::EveryWrapper,
+                        |s, _| {
+                            let id = &id;
+                            async move { s.unwrap(b.wrapped_key(), id, &WrapContext::None).await }
+                        },
+                    )
                     .await
                 },
             )

@@ -47,12 +47,49 @@ pub fn plan<'a>(
         .collect()
 }
 
-/// Tries `attempt(wrapper, recorded_index)` along [`plan`] until one succeeds.
+/// The (recorded index, wrapper) pairs tried after [`plan`]: for each recorded key, the
+/// wrappers of a matching kind that [`candidates`] left out. A recorded key id is not
+/// authenticated (go-kms-wrapping's wrappers ignore it when they decrypt: aead opens with its
+/// key, awskms lets KMS find the key from the ciphertext), so a value whose id was renamed in
+/// the config or altered since must still open with the wrapper that holds its key; the GCM
+/// tag, or KMS, decides.
+pub fn fallback<'a>(
+    wrappers: &[&'a dyn Backend],
+    recorded: &[Recorded],
+) -> Vec<(usize, &'a dyn Backend)> {
+    recorded
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let chosen = candidates(wrappers, r);
+            wrappers
+                .iter()
+                .filter(|w| r.kind.as_ref().is_none_or(|k| *k == w.kind()))
+                .filter(move |w| !chosen.iter().any(|c| std::ptr::addr_eq(*c, **w)))
+                .map(move |w| (i, *w))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Whether selection goes past the wrappers that match the recorded key ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Only [`plan`]: the stream format, whose entries name the key they are under.
+    Matching,
+    /// [`plan`], then [`fallback`]: go-kms-wrapping values, whose `key_info.key_id` the
+    /// genuine wrappers ignore when they decrypt.
+    EveryWrapper,
+}
+
+/// Tries `attempt(wrapper, recorded_index)` along [`plan`] (then, with
+/// [`Fallback::EveryWrapper`], along [`fallback`]) until one succeeds.
 ///
 /// A [`Error::DecryptFailed`] from one candidate moves on to the next. When every candidate
 /// fails, the result is the last non-`DecryptFailed` error if there was one (an unreachable
-/// KMS explains more than a wrapper that simply was not the right one), else `DecryptFailed`.
-/// No candidate at all gives [`Error::NoMatchingWrapper`] naming the recorded ids.
+/// KMS explains more than a wrapper that simply was not the right one), else
+/// [`Error::NoMatchingWrapper`] naming the recorded ids when no wrapper matched them (only
+/// fallbacks were tried, or none at all), else `DecryptFailed`.
 ///
 /// # Errors
 /// As above.
@@ -60,26 +97,35 @@ pub async fn try_candidates<'a, T, F, Fut>(
     wrappers: &[&'a dyn Backend],
     recorded: &[Recorded],
     purpose: Purpose,
+    reach: Fallback,
     mut attempt: F,
 ) -> Result<T>
 where
     F: FnMut(&'a dyn Backend, usize) -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let plan = plan(wrappers, recorded);
-    if plan.is_empty() {
-        return Err(Error::NoMatchingWrapper {
-            purpose,
-            key_ids: recorded.iter().map(|r| r.key_id.clone()).collect(),
-        });
-    }
+    let primary = plan(wrappers, recorded);
+    let matched = !primary.is_empty();
     let mut last_err = None;
-    for (index, w) in plan {
+    let more = match reach {
+        Fallback::Matching => Vec::new(),
+        Fallback::EveryWrapper => fallback(wrappers, recorded),
+    };
+    for (index, w) in primary.into_iter().chain(more) {
         match attempt(w, index).await {
             Ok(v) => return Ok(v),
             Err(e) if e.is_decrypt_failed() => {}
             Err(e) => last_err = Some(e),
         }
     }
-    Err(last_err.unwrap_or(Error::DecryptFailed))
+    Err(last_err.unwrap_or_else(|| {
+        if matched {
+            Error::DecryptFailed
+        } else {
+            Error::NoMatchingWrapper {
+                purpose,
+                key_ids: recorded.iter().map(|r| r.key_id.clone()).collect(),
+            }
+        }
+    }))
 }

@@ -145,26 +145,62 @@ pub async fn decrypt_value(
             return Err(Error::DecryptFailed);
         }
         let id = &recorded[0].key_id;
-        select::try_candidates(wrappers, &recorded, purpose, |w, _| async move {
-            let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
-            let key = Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
-            let mut buf = SecretBytes::from_slice(&blob.ciphertext);
-            let n = AesGcm::new(&key)
-                .open_in_place(&iv, aad, buf.expose_secret_mut())?
-                .len();
-            buf.expose_secret_mut().truncate(n);
-            Ok(buf)
-        })
+        select::try_candidates(
+            wrappers,
+            &recorded,
+            purpose,
+            select::Fallback::EveryWrapper,
+            |w, _| async move {
+                let dk = w.unwrap(blob.wrapped_key(), id, &WrapContext::None).await?;
+                let key =
+                    Key256::from_slice(dk.expose_secret()).map_err(|_| Error::DecryptFailed)?;
+                let mut buf = SecretBytes::from_slice(&blob.ciphertext);
+                let n = AesGcm::new(&key)
+                    .open_in_place(&iv, aad, buf.expose_secret_mut())?
+                    .len();
+                buf.expose_secret_mut().truncate(n);
+                Ok(buf)
+            },
+        )
         .await
     } else {
         let ctx = WrapContext::Aad(aad.to_vec());
-        select::try_candidates(wrappers, &recorded, purpose, |w, _| {
-            let ctx = &ctx;
-            let recorded = &recorded[0].key_id;
-            async move { w.unwrap(&blob.ciphertext, recorded, ctx).await }
-        })
+        let layouts = direct_layouts(blob);
+        select::try_candidates(
+            wrappers,
+            &recorded,
+            purpose,
+            select::Fallback::EveryWrapper,
+            |w, _| {
+                let (ctx, layouts) = (&ctx, &layouts);
+                let recorded = &recorded[0].key_id;
+                async move {
+                    for wrapped in layouts {
+                        match w.unwrap(wrapped, recorded, ctx).await {
+                            Err(e) if e.is_decrypt_failed() => {}
+                            other => return other,
+                        }
+                    }
+                    Err(Error::DecryptFailed)
+                }
+            },
+        )
         .await
     }
+}
+
+/// The wrapped bytes a direct value may hold, in the order to try them: `ciphertext`, as
+/// go-kms-wrapping's aead reads it (nonce ‖ ciphertext ‖ tag; it ignores `iv`), then, when
+/// `iv` holds a 12-byte nonce, `iv ‖ ciphertext`: OpenBao's static seal writes the nonce in
+/// `iv` and ciphertext ‖ tag in `ciphertext`. The tag decides which one it is.
+fn direct_layouts(blob: &BlobInfo) -> Vec<std::borrow::Cow<'_, [u8]>> {
+    let mut out = vec![std::borrow::Cow::Borrowed(blob.ciphertext.as_slice())];
+    if blob.iv.len() == NONCE_LEN {
+        out.push(std::borrow::Cow::Owned(
+            [blob.iv.as_slice(), blob.ciphertext.as_slice()].concat(),
+        ));
+    }
+    out
 }
 
 /// Encrypts `plaintext` for `purpose` with the keyring's (first) wrapper of that purpose, in

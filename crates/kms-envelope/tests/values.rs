@@ -120,3 +120,68 @@ async fn owned_envelope_values_match_the_borrowed_format() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_renamed_or_altered_key_id_still_opens_and_the_tag_decides() {
+    use kms_core::{Error, Purpose};
+    let renamed = AeadBackend::new(Key256::new([1; 32]), "k-new");
+    let other = AeadBackend::new(Key256::new([2; 32]), "k2");
+    let writer = AeadBackend::new(Key256::new([1; 32]), "k-old");
+    for mechanism in [Mechanism::Direct, Mechanism::Envelope] {
+        let blob = encrypt_value(&writer, b"v", b"a", Some(mechanism))
+            .await
+            .unwrap();
+        assert_eq!(blob.key_id(), "k-old");
+        // No wrapper has the recorded id: each one is tried, the right key opens it.
+        let pt = decrypt_value(&[&other, &renamed], &blob, b"a", Purpose::Root)
+            .await
+            .unwrap();
+        assert_eq!(pt.expose_secret(), b"v", "{mechanism:?}");
+        // The recorded id names a wrapper with another key: it is tried first, then the rest.
+        let mut named_other = blob.clone();
+        named_other.key_info.as_mut().unwrap().key_id = "k2".into();
+        let pt = decrypt_value(&[&other, &renamed], &named_other, b"a", Purpose::Root)
+            .await
+            .unwrap();
+        assert_eq!(pt.expose_secret(), b"v", "{mechanism:?}");
+        // A wrong AAD fails under every key; the error is still a plain decrypt failure when
+        // a wrapper matched the recorded id.
+        let e = decrypt_value(&[&other, &renamed], &named_other, b"b", Purpose::Root)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::DecryptFailed), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn direct_values_with_the_nonce_in_iv_open() {
+    // OpenBao's static seal: `iv` = nonce, `ciphertext` = ciphertext ‖ tag.
+    let backend = AeadBackend::new(Key256::new([4; 32]), "k");
+    let blob = encrypt_value(&backend, b"openbao", b"ctx", Some(Mechanism::Direct))
+        .await
+        .unwrap();
+    let mut moved = blob.clone();
+    moved.iv = moved.ciphertext.drain(..12).collect();
+    let pt = decrypt_value(&[&backend], &moved, b"ctx", kms_core::Purpose::Root)
+        .await
+        .unwrap();
+    assert_eq!(pt.expose_secret(), b"openbao");
+    for i in 0..12 {
+        let mut bad = moved.clone();
+        bad.iv[i] ^= 0x10;
+        assert!(
+            decrypt_value(&[&backend], &bad, b"ctx", kms_core::Purpose::Root)
+                .await
+                .is_err(),
+            "iv byte {i} flipped"
+        );
+    }
+    // An iv of another length is not a nonce.
+    let mut short = moved.clone();
+    short.iv.pop();
+    assert!(
+        decrypt_value(&[&backend], &short, b"ctx", kms_core::Purpose::Root)
+            .await
+            .is_err()
+    );
+}

@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+use kms::envelope::ciphertext::MAX_VALUE_BYTES;
 use kms::envelope::{value, Ciphertext, Decryptor, Encryptor};
 use kms::{Error, Purpose};
 
@@ -10,6 +11,7 @@ use super::common::{build_encrypt_keyring, build_keyring, load_config, read_ciph
 use crate::cli::{DecryptArgs, EncryptArgs};
 use crate::failure::{CliResult, Failure};
 use crate::io::{open_input, progress, Output};
+use zeroize::Zeroizing;
 
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
@@ -18,6 +20,9 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     keyring
         .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;
+    if a.value {
+        return encrypt_value(a, &config.source, &keyring).await;
+    }
     let mut input = open_input(a.input.as_deref())?;
     let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), true)?;
     let aad = a.aad.unwrap_or_default();
@@ -44,6 +49,56 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    out.commit(a.out.sync)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kms encrypt --value`: one go-kms-wrapping BlobInfo, base64url text (or `--binary`).
+async fn encrypt_value(
+    a: EncryptArgs,
+    source: &str,
+    keyring: &kms::keyring::Keyring,
+) -> CliResult<ExitCode> {
+    let mut input = open_input(a.input.as_deref())?;
+    let name = input.name.clone();
+    let mut plain = Zeroizing::new(Vec::new());
+    (&mut input.reader)
+        .take(MAX_VALUE_BYTES + 1)
+        .read_to_end(&mut plain)
+        .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    if plain.len() as u64 > MAX_VALUE_BYTES {
+        return Err(Failure::usage(format!(
+            "{name}: over {} MiB, too large for --value; drop --value to write a stream",
+            MAX_VALUE_BYTES >> 20
+        )));
+    }
+    let aad = a.aad.unwrap_or_default();
+    let blob = value::encrypt(keyring, a.purpose, &plain, aad.as_bytes())
+        .await
+        .map_err(|e| match e.root() {
+            Error::Config(_) => Failure::from_error(source, e),
+            _ => Failure::from_error(&name, e),
+        })?;
+    let bytes = if a.binary {
+        blob.to_bytes()
+    } else {
+        let mut t = blob.to_text().into_bytes();
+        t.push(b'\n');
+        t
+    };
+    // What `kms decrypt` (and `Ciphertext::read`) take back.
+    if bytes.len() as u64 > MAX_VALUE_BYTES {
+        return Err(Failure::usage(format!(
+            "{name}: the value would be {} bytes, over the {} MiB a value may have; drop --value to write a stream{}",
+            bytes.len(),
+            MAX_VALUE_BYTES >> 20,
+            if a.binary { "" } else { ", or add --binary" }
+        )));
+    }
+    let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), a.binary)?;
+    out.writer()
+        .write_all(&bytes)
+        .map_err(|e| Failure::op(format!("{}: write failed: {e}", out_name(&a.out.output))))?;
     out.commit(a.out.sync)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -181,21 +181,27 @@ pub async fn unwrap_data_key(
 ) -> Result<kms_core::SecretBytes> {
     let ctx = header.wrap_context();
     let recorded = header.recorded();
-    select::try_candidates(wrappers, &recorded, header.purpose, |w, i| {
-        let ctx = &ctx;
-        let recorded = &recorded;
-        async move {
-            let dk = w
-                .unwrap(&header.entries[i].wrapped, &recorded[i].key_id, ctx)
-                .await?;
-            let keys = FileKeys::derive(dk.expose_secret(), &header.salt)?;
-            // A key that unwraps but does not match the commitment is not this file's key.
-            if !bool::from(keys.commitment.ct_eq(&header.commitment)) {
-                return Err(Error::DecryptFailed);
+    select::try_candidates(
+        wrappers,
+        &recorded,
+        header.purpose,
+        select::Fallback::Matching,
+        |w, i| {
+            let ctx = &ctx;
+            let recorded = &recorded;
+            async move {
+                let dk = w
+                    .unwrap(&header.entries[i].wrapped, &recorded[i].key_id, ctx)
+                    .await?;
+                let keys = FileKeys::derive(dk.expose_secret(), &header.salt)?;
+                // A key that unwraps but does not match the commitment is not this file's key.
+                if !bool::from(keys.commitment.ct_eq(&header.commitment)) {
+                    return Err(Error::DecryptFailed);
+                }
+                Ok(dk)
             }
-            Ok(dk)
-        }
-    })
+        },
+    )
     .await
 }
 
