@@ -792,13 +792,12 @@ fn failures_leak_no_secret() {
     let cases = [
         ("syntax.hcl", format!("kms \"aead\" {{\n purpose = \"root\"\n key = \"{k}\" oops\n key_id = \"x\"\n}}\n")),
         ("unterminated.hcl", format!("kms \"aead\" {{\n purpose = \"root\"\n key = \"{k}\n key_id = \"x\"\n}}\n")),
-        ("syntax.json", format!("{{\"kms\": [{{\"aead\": {{\"purpose\": \"root\", \"key\": \"{k}\" \"key_id\": \"x\"}}}}]}}")),
+        ("syntax.json", format!("{{\"kms\": [{{\"aead\": {{\"purpose\": \"root\", \"key\": \"{k}\", \"key_id\": \"x\\q\"}}}}]}}")),
         ("not-base64.hcl", format!("kms \"aead\" {{\n purpose = \"root\"\n key = \"{k}!\"\n}}\n")),
         ("short.hcl", format!("kms \"aead\" {{\n purpose = \"root\"\n key = \"{}\"\n}}\n", STANDARD.encode(&AEAD_KEY[..31]))),
         ("typo.hcl", format!("kms \"aead\" {{\n purpose = \"rooot\"\n key = \"{k}\"\n key_idd = \"x\"\n}}\n")),
         ("secret-list.hcl", format!("kms \"awskms\" {{\n purpose = \"root\"\n kms_key_id = \"k\"\n access_key = \"{ACCESS_KEY}\"\n secret_key = [\"{AWS_SECRET}\"]\n session_token = {{ t = \"{AWS_TOKEN}\" }}\n}}\n")),
         ("half-pair.hcl", format!("kms \"awskms\" {{\n purpose = \"root\"\n kms_key_id = \"k\"\n secret_key = \"{AWS_SECRET}\"\n session_token = \"{AWS_TOKEN}\"\n}}\n")),
-        ("same-key.hcl", aead_stanza("root", AEAD_KEY, "a") + &aead_stanza("previous-root", AEAD_KEY, "b")),
     ];
     for (name, text) in &cases {
         e.write(name, text);
@@ -816,6 +815,25 @@ fn failures_leak_no_secret() {
         }
         assert!(!e.exists("never.kms"));
     }
+    // Accepted with a warning (as Boundary accepts it), refused under --strict: neither shows
+    // the key.
+    let same = aead_stanza("root", AEAD_KEY, "a") + &aead_stanza("previous-root", AEAD_KEY, "b");
+    e.write("same-key.hcl", &same);
+    let o = run_clean(
+        e,
+        "check same-key",
+        &["check", "--offline", "-c", "same-key.hcl"],
+        0,
+        false,
+    );
+    assert!(err(&o).contains("warning:"), "{}", err(&o));
+    run_clean(
+        e,
+        "strict check same-key",
+        &["check", "--offline", "--strict", "-c", "same-key.hcl"],
+        2,
+        false,
+    );
 }
 
 #[test]
