@@ -26,7 +26,152 @@ use kms_testsupport::oracle::{compare, gen, Oracle, Outcome, Verdict, Wrapper};
 /// `crates/kms/tests/hclv1_probes/` that pins it (the corpus test lists the same probes in
 /// its KNOWN_DIFFERENCES). A class here that no longer occurs in the CI run fails the test,
 /// so that fixing one removes it from this list. Matched against [`signature`].
-const KNOWN_CLASSES: &[(&str, &str)] = &[];
+const KNOWN_CLASSES: &[(&str, &str)] = &[
+    (
+        "error setting configuration on the kms plugin: error baseN-decoding",
+        "aead_key_unpadded.hcl",
+    ),
+    (
+        "unsupported aead_type Q | kms: valid",
+        "aead_type_upper.hcl",
+    ),
+    (
+        "boundary: setup: KMS block missing Q | kms: valid",
+        "purpose_trailing_comma.hcl",
+    ),
+    (
+        "boundary: setup: Unknown KMS purpose",
+        "purpose_list_item_comma.hcl",
+    ),
+    (
+        "expected type Q, got unconvertible type",
+        "list_for_string_attr.hcl",
+    ),
+    (
+        "unknown type for string",
+        "json_dup_purpose_string_then_list.json",
+    ),
+    (
+        "unknown slice type",
+        "json_seal_list_bodies.json",
+    ),
+    (
+        "Only one Q block marked for Q purpose is allowed | kms: valid",
+        "seal_duplicate_purpose.hcl",
+    ),
+    (
+        "nil KMS returned",
+        "seal_shamir.hcl",
+    ),
+    (
+        "Duplicate KMS block for purpose Q. You may need to remove all but the last KMS block for this purpose. | kms: valid",
+        "seal_duplicate_purpose.hcl",
+    ),
+    (
+        "no kms plugin for type Q | kms: valid",
+        "disabled_unknown_type.hcl",
+    ),
+    (
+        "KMS block contains Q without Q | kms: valid",
+        "disabled_root.hcl",
+    ),
+    (
+        "key id not found in env",
+        "awskms_empty_kms_key_id.hcl",
+    ),
+    (
+        "environment variable OR",
+        "awskms_access_key_env_unset.hcl",
+    ),
+    (
+        "error initializing AWS",
+        "seal_awskms_access_key_only.hcl",
+    ),
+    (
+        "both accept, different wrappers (key ids differ)",
+        "awskms_kms_key_id_file_literal.hcl",
+    ),
+    (
+        "both accept, different wrappers (purposes differ)",
+        "seal_only.hcl",
+    ),
+    (
+        "kms: FILE: no enabled kms stanza",
+        "no_kms_blocks.hcl",
+    ),
+    (
+        "unknown attribute for kms",
+        "unknown_attribute.hcl",
+    ),
+    (
+        "purpose: missing: every kms block needs a purpose",
+        "purposes_plural.hcl",
+    ),
+    (
+        "purpose: is empty: every kms block needs a purpose",
+        "purpose_empty_string.hcl",
+    ),
+    (
+        "a kms block takes one label",
+        "extra_label.hcl",
+    ),
+    (
+        "a kms block needs a type label",
+        "block_without_label.hcl",
+    ),
+    (
+        "must be a string, not the bool",
+        "bool_key_id.hcl",
+    ),
+    (
+        "(from Q) is not set",
+        "awskms_region_env_literal.hcl",
+    ),
+    (
+        "cannot read file",
+        "aead_key_file_literal.hcl",
+    ),
+    (
+        "session_token: is set, but access_key and secret_key are not",
+        "awskms_session_token_alone.hcl",
+    ),
+    (
+        "boundary: valid | kms: exit Some(N): kms: FILE: kms Q block at line N: unknown kms type Q",
+        "block_without_purpose_unknown_type.hcl",
+    ),
+    (
+        "key: missing: an aead stanza needs key",
+        "aead_without_key.hcl",
+    ),
+    (
+        "key: decodes to N bytes",
+        "aead_empty_key.hcl",
+    ),
+    (
+        "key: is not baseN",
+        "aead_key_newline_inside.hcl",
+    ),
+    (
+        "and previous-root have the same key",
+        "root_previous_root_same_key.hcl",
+    ),
+    (
+        "is listed twice",
+        "purpose_config_twice.hcl",
+    ),
+    (
+        "previous-root without a root stanza",
+        "previous_root_other_plugin_root.hcl",
+    ),
+    (
+        "kms_key_id: missing: set kms_key_id",
+        "awskms_empty_kms_key_id.hcl",
+    ),
+    (
+        "aead_type: unsupported aead_type Q: the only one is Q",
+        "aead_type_without_key.hcl",
+    ),
+];
 
 fn kms_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_kms"))
@@ -283,8 +428,13 @@ fn kms_check_agrees_with_boundary_on_generated_configs() {
     let mut unknown = 0;
     for (n, (class, (count, f))) in classes.iter().enumerate() {
         let file = scratch.path().join(format!("min{n}.{}", f.ext));
-        let (text, boundary, kms) = minimize(&oracle, &file, &f.text, class);
         let known = KNOWN_CLASSES.iter().find(|(m, _)| class.contains(m));
+        // Known classes are pinned by their probes: minimized only for a long run's output.
+        let (text, boundary, kms) = if known.is_none() || out_dir.is_some() {
+            minimize(&oracle, &file, &f.text, class)
+        } else {
+            (f.text.clone(), f.boundary.clone(), f.kms.clone())
+        };
         if known.is_none() {
             unknown += 1;
         }
