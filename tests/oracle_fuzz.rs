@@ -315,18 +315,21 @@ fn judge(oracle: &Oracle, file: &Path, text: &str) -> Option<(String, Verdict, V
     }
 }
 
-/// Drops lines while the same class remains; the smaller text and the two verdicts on it.
+/// Drops runs of 3, 2, then 1 lines while the same class remains; the smaller text and the
+/// two verdicts on it.
 fn minimize(oracle: &Oracle, file: &Path, text: &str, class: &str) -> (String, Verdict, Verdict) {
     let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
-    let mut i = 0;
-    while i < lines.len() {
-        let mut trial = lines.clone();
-        trial.remove(i);
-        let t: String = trial.concat();
-        if judge(oracle, file, &t).is_some_and(|(c, _, _)| c == class) {
-            lines = trial;
-        } else {
-            i += 1;
+    for run in [3, 2, 1] {
+        let mut i = 0;
+        while i + run <= lines.len() {
+            let mut trial = lines.clone();
+            trial.drain(i..i + run);
+            let t: String = trial.concat();
+            if judge(oracle, file, &t).is_some_and(|(c, _, _)| c == class) {
+                lines = trial;
+            } else {
+                i += 1;
+            }
         }
     }
     let text = lines.concat();
