@@ -233,7 +233,7 @@ fn fold(s: &str) -> String {
                         break;
                     }
                 }
-                out.push_str("Q");
+                out.push('Q');
             }
             _ => out.push(c),
         }
