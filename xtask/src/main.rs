@@ -75,6 +75,17 @@ fn ci() -> Result<(), String> {
                 .into(),
         );
     }
+    // The oracle tests fail without it (KMS_REQUIRE_INTEGRATION=1); say so before building.
+    let oracle = std::env::var_os("KMS_ORACLE_DIR")
+        .map_or_else(|| root().join("target/oracle"), PathBuf::from)
+        .join("hclv1");
+    if !oracle.is_file() {
+        return Err(format!(
+            "the oracle is not built ({} is missing): run .ci/run, or \
+             ORACLE_BIN=$PWD/target/oracle ../shared/oracle/build.sh",
+            oracle.display()
+        ));
+    }
     if std::env::var_os("KMS_SKIP_INTEGRATION").is_some() {
         return Err(
             "KMS_SKIP_INTEGRATION is set: CI must run the AWS integration tests against moto"
