@@ -5,6 +5,9 @@
 //! - `demo`: the main job on the embedded default: encrypt and decrypt a file with the aead
 //!   dev config in examples/, and show the round trip.
 //! - `bench`: whole-command benchmarks (see `bench.rs`).
+//! - `oracle-fuzz [--cases N] [--seed S] [--out DIR]`: a longer differential fuzz run against
+//!   the oracle (`tests/oracle_fuzz.rs`), writing each disagreement class's minimized example
+//!   to DIR.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
@@ -18,7 +21,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("demo") => demo(),
         Some("bench") => bench::run(&args[1..]),
-        _ => Err("usage: cargo xtask <ci|demo|bench>".to_owned()),
+        Some("oracle-fuzz") => oracle_fuzz(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask <ci|demo|bench|oracle-fuzz [--cases N] [--seed S] [--out DIR]>"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +74,17 @@ fn ci() -> Result<(), String> {
             "moto_server is not on PATH: install it with python3 -m pip install 'moto[server]'"
                 .into(),
         );
+    }
+    // The oracle tests fail without it (KMS_REQUIRE_INTEGRATION=1); say so before building.
+    let oracle = std::env::var_os("KMS_ORACLE_DIR")
+        .map_or_else(|| root().join("target/oracle"), PathBuf::from)
+        .join("hclv1");
+    if !oracle.is_file() {
+        return Err(format!(
+            "the oracle is not built ({} is missing): run .ci/run, or \
+             ORACLE_BIN=$PWD/target/oracle ../shared/oracle/build.sh",
+            oracle.display()
+        ));
     }
     if std::env::var_os("KMS_SKIP_INTEGRATION").is_some() {
         return Err(
@@ -206,6 +224,51 @@ fn ci() -> Result<(), String> {
     )?;
     eprintln!("xtask: ci passed");
     Ok(())
+}
+
+/// A differential fuzz run against the oracle, longer than CI's: `tests/oracle_fuzz.rs` with
+/// its parameters from the arguments. Fails when the oracle is missing or a disagreement class
+/// is not among the test's known ones.
+fn oracle_fuzz(args: &[String]) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "-p",
+        "kms-cli",
+        "--test",
+        "oracle_fuzz",
+        "--",
+        "--nocapture",
+    ])
+    .env("KMS_REQUIRE_INTEGRATION", "1")
+    .env("KMS_ORACLE_FUZZ_CASES", "100000");
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| format!("oracle-fuzz: {flag} needs a value"))?;
+        match flag.as_str() {
+            "--cases" | "--seed" => {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("oracle-fuzz: {flag} {value}: not a number"))?;
+                let var = if flag == "--cases" {
+                    "KMS_ORACLE_FUZZ_CASES"
+                } else {
+                    "KMS_ORACLE_FUZZ_SEED"
+                };
+                cmd.env(var, value);
+            }
+            "--out" => {
+                let dir = std::env::current_dir()
+                    .map_err(|e| e.to_string())?
+                    .join(value);
+                cmd.env("KMS_ORACLE_FUZZ_OUT", dir);
+            }
+            other => return Err(format!("oracle-fuzz: unknown argument {other}")),
+        }
+    }
+    run("oracle differential fuzzing", &mut cmd)
 }
 
 /// Test binaries whose AWS tests must run in CI (each starts moto at least once).

@@ -6,12 +6,15 @@
 //!   faults (refuse, delay, reset, 500, throttling).
 //! - [`integration_enabled`]: the explicit opt-out gate.
 //! - [`corpus::replay`]: the fuzz corpus replay for stable-Rust tests.
+//! - [`oracle`]: HashiCorp's own reading of configs (`hclv1`), and a config generator for
+//!   differential fuzzing against it.
 //!
 //! The SDK clients for set-up (creating keys and aliases) are behind the default feature `aws`;
 //! crates that only replay fuzz corpora use `default-features = false` and build no SDK.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod corpus;
+pub mod oracle;
 mod proxy;
 
 use std::io::{Read, Write};

@@ -1,0 +1,1 @@
+# probe: a config holding only this comment: Boundary accepts it

@@ -1,0 +1,9 @@
+# probe: previous-root whose root is another plugin type (transit): Boundary cannot check it offline and accepts
+kms "transit" {
+  purpose = "root"
+}
+kms "aead" {
+  purpose = "previous-root"
+  key     = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE="
+  key_id  = "k2"
+}

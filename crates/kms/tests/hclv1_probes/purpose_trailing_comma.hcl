@@ -1,0 +1,6 @@
+# probe: purpose = "root,": the empty item is "KMS block missing 'purpose'"
+kms "aead" {
+  purpose = "root,"
+  key     = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ="
+  key_id  = "k1"
+}
