@@ -246,8 +246,8 @@ pub fn check_verdict(out: &Output) -> Verdict {
 
 /// The wrappers of `kms check`'s lines `PURPOSE TYPE key_id=ID` and
 /// `PURPOSE TYPE kms_key_id=ID [source] region=...` (hclcompare.py's `rust_wrappers`), sorted.
-/// A key id holding new lines spans several lines: the lines up to the next wrapper line or
-/// the closing `FILE: valid (...)` line continue it.
+/// `kms check` escapes control characters and backslashes (`\n`, `\u{1b}`, `\\`), so each
+/// wrapper is one line; ids are unescaped here.
 pub fn check_wrappers(stdout: &str) -> Vec<Wrapper> {
     let mut records: Vec<(String, String, String)> = Vec::new();
     for line in stdout.lines() {
@@ -283,11 +283,43 @@ pub fn check_wrappers(stdout: &str) -> Vec<Wrapper> {
                     r.to_owned()
                 }
             };
-            (purpose, typ, id)
+            (purpose, typ, unescape(&id))
         })
         .collect();
     ws.sort();
     ws
+}
+
+/// The text `kms check` escaped: `\\`, Rust's `escape_debug` forms of control characters
+/// (`\n`, `\r`, `\t`, `\0`, `\u{..}`).
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('0') => out.push('\0'),
+            Some('u') => {
+                let hex: String = chars
+                    .by_ref()
+                    .skip_while(|&c| c == '{')
+                    .take_while(|&c| c != '}')
+                    .collect();
+                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(c);
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// `(purpose, type, "key_id=..." or "kms_key_id=...")` of a wrapper line.
@@ -382,14 +414,14 @@ mod tests {
     }
 
     #[test]
-    fn a_key_id_with_new_lines_spans_lines() {
-        let out = "root                   aead    key_id=my-key\n\n\
-            recovery               aead    key_id=a\n  \n\
+    fn escaped_key_ids_are_read_back() {
+        let out = "root                   aead    key_id=my-key\\n\n\
+            recovery               aead    key_id=a\\n  \\\\q\\u{1b}\n\
             cfg.hcl: valid (2 wrappers; offline: no key was contacted)\n";
         assert_eq!(
             check_wrappers(out),
             vec![
-                ("recovery".into(), "aead".into(), "a\n  ".into()),
+                ("recovery".into(), "aead".into(), "a\n  \\q\u{1b}".into()),
                 ("root".into(), "aead".into(), "my-key\n".into()),
             ]
         );

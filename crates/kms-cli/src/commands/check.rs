@@ -55,12 +55,14 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
 }
 
 /// A line as printed: control characters (a key id may hold a new line) escaped as Rust
-/// escapes them (`\n`, `\u{1b}`), so that every wrapper stays on its own line and nothing
-/// reaches the terminal as a control sequence.
+/// escapes them (`\n`, `\u{1b}`), and backslashes doubled so the escapes stay unambiguous;
+/// every wrapper stays on its own line and nothing reaches the terminal as a control sequence.
 fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            if c == '\\' {
+                "\\\\".to_owned()
+            } else if c.is_control() {
                 c.escape_debug().to_string()
             } else {
                 c.to_string()
