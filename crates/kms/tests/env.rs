@@ -413,3 +413,30 @@ fn process_environment_when_no_snapshot() {
         assert!(e.contains(VAR), "{e}");
     }
 }
+
+/// An endpoint without a scheme: aws-sdk-go (go-kms-wrapping's awskms) adds `https://`, and
+/// so does kms, with a warning; `kms check --offline` and the online use then agree.
+#[test]
+fn endpoint_without_scheme_gets_https_as_in_go() {
+    let body = "  kms_key_id = \"k\"\n  endpoint = \"kms.internal:4566\"\n";
+    let a = aws(body, &[]);
+    assert_eq!(
+        pair(&a.endpoint),
+        Some(("https://kms.internal:4566".into(), "stanza".into()))
+    );
+    let cfg = parse(body, &[]).unwrap();
+    assert!(
+        cfg.warnings
+            .iter()
+            .any(|w| w.to_string().contains("endpoint: has no scheme")),
+        "{:?}",
+        cfg.warnings
+    );
+    for with_scheme in ["http://127.0.0.1:4566", "https://kms.example"] {
+        let body = format!("  kms_key_id = \"k\"\n  endpoint = \"{with_scheme}\"\n");
+        assert_eq!(
+            pair(&aws(&body, &[]).endpoint).map(|p| p.0),
+            Some(with_scheme.to_owned())
+        );
+    }
+}
