@@ -21,26 +21,9 @@ const KEYS: [&str; 3] = [
 /// A root key that configs protect with a marker.
 const ROOT_KEY: &str = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=";
 
-/// The oracle's binary `name` (`gkw`, `hclv1`): in `KMS_ORACLE_DIR`, else in `target/oracle`
-/// of an ancestor of this crate (where `.ci/run` builds it). Missing: a failure under
-/// `KMS_REQUIRE_INTEGRATION=1`, else a skip with a note.
+/// The oracle's binary `name` (`gkw`, `hclv1`); see [`kms_testsupport::oracle::binary`].
 fn oracle(name: &str) -> Option<PathBuf> {
-    let found = match std::env::var_os("KMS_ORACLE_DIR") {
-        Some(dir) => Some(PathBuf::from(dir).join(name)).filter(|p| p.exists()),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .map(|a| a.join("target/oracle").join(name))
-            .find(|p| p.exists()),
-    };
-    if found.is_none() {
-        let how = "build it with ORACLE_BIN=$PWD/target/oracle shared/oracle/build.sh, or set KMS_ORACLE_DIR";
-        assert!(
-            std::env::var_os("KMS_REQUIRE_INTEGRATION").is_none(),
-            "the oracle's {name} is missing and KMS_REQUIRE_INTEGRATION=1: {how}"
-        );
-        eprintln!("SKIPPED: the oracle's {name} is missing ({how})");
-    }
-    found
+    kms_testsupport::oracle::binary(name)
 }
 
 /// `gkw ARGS -in IN -out OUT`; returns the exit code and stderr.

@@ -3,8 +3,8 @@
 //! decrypts what `kms encrypt --value` writes. aead with 128-, 192- and 256-bit keys, awskms on
 //! moto; with and without AAD; empty, 1-byte and 1 MiB values; renamed and altered key ids.
 //!
-//! The oracle is `KMS_ORACLE_DIR/gkw`, else `TARGET/oracle/gkw`, else built there from
-//! `shared/oracle` beside an ancestor of this checkout. Missing, it fails the tests under
+//! The oracle is found by `kms_testsupport::oracle::binary` (`KMS_ORACLE_DIR`, else
+//! `target/oracle`, where `.ci/run` builds it). Missing, it fails the tests under
 //! `KMS_REQUIRE_INTEGRATION=1` (CI) and skips them with a note otherwise.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -20,72 +20,12 @@ use support::{aead_config, assert_code_for, run, run_stdin, stderr, Scratch};
 
 const MIB: usize = 1 << 20;
 
-/// The directory the test binaries and `kms` are built in (`target/debug`'s parent).
-fn target_dir() -> PathBuf {
-    Path::new(support::kms_bin())
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
-}
-
-/// `gkw`, found or built once per test binary; `None` (after a note) when it cannot be had
+/// `gkw`, found once per test binary; `None` (after a note) when it cannot be had
 /// and integration is not required.
 fn gkw() -> Option<&'static Path> {
-    static GKW: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = GKW.get_or_init(locate_gkw);
-    match found {
-        Ok(p) => Some(p.as_path()),
-        Err(why) => {
-            assert!(
-                std::env::var_os("KMS_REQUIRE_INTEGRATION").is_none(),
-                "KMS_REQUIRE_INTEGRATION=1 and the go-kms-wrapping oracle is missing: {why}"
-            );
-            eprintln!("SKIPPED: the go-kms-wrapping oracle is missing: {why}");
-            None
-        }
-    }
-}
-
-fn locate_gkw() -> Result<PathBuf, String> {
-    if let Some(dir) = std::env::var_os("KMS_ORACLE_DIR") {
-        let p = Path::new(&dir).join("gkw");
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!(
-                "KMS_ORACLE_DIR is set but {} is missing",
-                p.display()
-            ))
-        };
-    }
-    let out_dir = target_dir().join("oracle");
-    let built = out_dir.join("gkw");
-    if built.is_file() {
-        return Ok(built);
-    }
-    let build = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/oracle/build.sh"))
-        .find(|p| p.is_file())
-        .ok_or(
-            "no shared/oracle/build.sh beside an ancestor of this checkout (or set KMS_ORACLE_DIR)",
-        )?;
-    let o = Command::new("bash")
-        .arg(&build)
-        .env("ORACLE_BIN", &out_dir)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", build.display()))?;
-    if o.status.success() && built.is_file() {
-        Ok(built)
-    } else {
-        Err(format!(
-            "{} failed: {}",
-            build.display(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        ))
-    }
+    static GKW: OnceLock<Option<PathBuf>> = OnceLock::new();
+    GKW.get_or_init(|| kms_testsupport::oracle::binary("gkw"))
+        .as_deref()
 }
 
 /// `gkw ARGS` with `input` on stdin and the AWS settings for moto (never the host's).

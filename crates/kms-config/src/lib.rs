@@ -178,14 +178,22 @@ pub fn parse_str(
     format: Format,
     opts: &LoadOptions,
 ) -> Result<KmsConfig, ConfigErrors> {
+    parse_scoped(text, source_name, format, opts, resolve::Scope::All)
+}
+
+fn parse_scoped(
+    text: &str,
+    source_name: &str,
+    format: Format,
+    opts: &LoadOptions,
+    scope: resolve::Scope,
+) -> Result<KmsConfig, ConfigErrors> {
     let blocks = match format {
         Format::Hcl => raw::parse_hcl(text, source_name),
         Format::Json => raw::parse_json(text, source_name),
     };
     match blocks {
-        Ok((blocks, problems)) => {
-            resolve::resolve(blocks, problems, source_name, opts, resolve::Scope::All)
-        }
+        Ok((blocks, problems)) => resolve::resolve(blocks, problems, source_name, opts, scope),
         Err(errors) => Err(ConfigErrors(errors)),
     }
 }

@@ -90,6 +90,31 @@ fn candidates() -> Vec<PathBuf> {
     dirs
 }
 
+/// The oracle's program `name` (`hclv1`, `gkw`) when built; else `None` after printing why,
+/// or a panic under `KMS_REQUIRE_INTEGRATION=1` (CI), where skipping is not allowed.
+///
+/// # Panics
+/// When the program is missing and `KMS_REQUIRE_INTEGRATION=1` is set.
+pub fn binary(name: &str) -> Option<PathBuf> {
+    let found = candidates()
+        .into_iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        let msg = format!(
+            "the oracle ({name}) is not built: run \
+             `ORACLE_BIN=$PWD/target/oracle ../shared/oracle/build.sh` in the repository \
+             (or set KMS_ORACLE_DIR to the folder holding {name})"
+        );
+        assert!(
+            std::env::var("KMS_REQUIRE_INTEGRATION").map_or(true, |v| v != "1"),
+            "{msg}; KMS_REQUIRE_INTEGRATION=1 forbids skipping the oracle tests"
+        );
+        eprintln!("SKIPPED: {msg}");
+    }
+    found
+}
+
 impl Oracle {
     /// The oracle when built; else `None` after printing why, or a panic under
     /// `KMS_REQUIRE_INTEGRATION=1` (CI), where skipping is not allowed.
@@ -97,21 +122,7 @@ impl Oracle {
     /// # Panics
     /// When the oracle is missing and `KMS_REQUIRE_INTEGRATION=1` is set.
     pub fn find() -> Option<Oracle> {
-        let found = candidates()
-            .into_iter()
-            .map(|d| d.join("hclv1"))
-            .find(|p| p.is_file());
-        let Some(hclv1) = found else {
-            let msg = "the oracle (hclv1) is not built: run \
-                 `ORACLE_BIN=$PWD/target/oracle ../shared/oracle/build.sh` in the repository \
-                 (or set KMS_ORACLE_DIR to the folder holding hclv1)";
-            assert!(
-                std::env::var("KMS_REQUIRE_INTEGRATION").map_or(true, |v| v != "1"),
-                "{msg}; KMS_REQUIRE_INTEGRATION=1 forbids skipping the oracle tests"
-            );
-            eprintln!("SKIPPED: {msg}");
-            return None;
-        };
+        let hclv1 = binary("hclv1")?;
         Some(Oracle {
             hclv1,
             home: tempfile::tempdir().unwrap(),
