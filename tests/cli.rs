@@ -1442,3 +1442,30 @@ fn a_configs_own_config_stanza_decrypts_its_values() {
     assert!(stderr(&o).contains("config"), "{}", stderr(&o));
     assert!(!e.path("y.kms").exists());
 }
+
+/// Boundary reads only the config-purpose stanza before it decrypts (`GetWrapperFromHcl`):
+/// another stanza may hold encrypted values in any setting, its purpose and type included,
+/// and the file still loads.
+#[test]
+fn encrypted_values_anywhere_in_other_stanzas_load_as_in_boundary() {
+    let e = Env::new();
+    let config_stanza = aead_config(&[("config", BOUNDARY_KEY, "global_config")]);
+    let kms_cfg = e.write("kms.hcl", &config_stanza);
+    let plain = format!(
+        "{config_stanza}kms \"aead\" {{\n  purpose = \"{{{{encrypt(root)}}}}\"\n  aead_type = \"{{{{encrypt(aes-gcm)}}}}\"\n  key = \"{{{{encrypt({KEY_A})}}}}\"\n  key_id = \"r\"\n}}\n"
+    );
+    let main = e.write("main.hcl", plain);
+    assert_code(
+        &run(&["config", "encrypt", "-c", &kms_cfg, "--overwrite", &main]),
+        0,
+    );
+    let text = fs::read_to_string(&main).unwrap();
+    assert!(
+        !text.contains("{{encrypt(") && !text.contains(KEY_A),
+        "{text}"
+    );
+    let o = run(&["check", "--offline", "-c", &main]);
+    assert_code(&o, 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("root") && out.contains("key_id=r"), "{out}");
+}
