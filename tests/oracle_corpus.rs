@@ -18,6 +18,46 @@ use kms_testsupport::oracle::{check_verdict, compare, Oracle, Outcome};
 /// removes its line, and when a line names no corpus file.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
+        "probes/seal_list_value.hcl",
+        "seal blocks are kms blocks to Boundary (a list for key_id is refused); kms ignores seal",
+    ),
+    (
+        "probes/disabled_unknown_type.hcl",
+        "Boundary ignores disabled (no plugin for the type); kms drops the block",
+    ),
+    (
+        "probes/seal_awskms_access_key_env_unset.hcl",
+        "seal blocks are kms blocks to Boundary (unset env:// in access_key); kms ignores seal",
+    ),
+    (
+        "probes/disabled_number_out_of_range.hcl",
+        "Boundary ignores disabled and refuses an integer beyond int64; kms drops the disabled block",
+    ),
+    (
+        "probes/hsm_previous_root_same_key_id.hcl",
+        "hsm blocks are kms blocks to Boundary (previous-root with the root's key id); kms ignores hsm",
+    ),
+    (
+        "probes/json_dup_member_bool_then_string.json",
+        "HCL v1 refuses duplicate JSON members of different types; kms takes the last",
+    ),
+    (
+        "probes/json_dup_member_number_then_string.json",
+        "HCL v1 decodes a duplicate JSON member with the first one's type; kms takes the last",
+    ),
+    (
+        "probes/json_kms_capitalized_null.json",
+        "JSON: \"KMS\" is kms to HCL v1 (and null in its list is refused); kms ignores it",
+    ),
+    (
+        "probes/json_nested_list_drops_kms.json",
+        "JSON: a list in a list makes HCL v1 drop the whole kms list; kms refuses the item",
+    ),
+    (
+        "probes/seal_purpose_object.hcl",
+        "seal blocks are kms blocks to Boundary (an object purpose is refused); kms ignores seal",
+    ),
+    (
         "boundary/release_linux_package_etc_boundary_d_boundary_hcl.hcl",
         "no usable kms block: Boundary starts with no wrapper from this file; kms says \"no enabled kms stanza\"",
     ),
