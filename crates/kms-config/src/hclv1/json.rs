@@ -494,23 +494,23 @@ mod tests {
 
     #[test]
     fn leniencies_as_in_go() {
-        let k = vec![vec!["kms".to_owned(), "aead".to_owned()]];
+        let k = vec![vec!["kms".to_owned(), "demo".to_owned()]];
         assert_eq!(
-            keys(r#"{"kms": {"aead": {"purpose": "root"}}} trailing @@"#),
+            keys(r#"{"kms": {"demo": {"purpose": "root"}}} trailing @@"#),
             k
         );
-        assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root",}},}"#), k);
-        assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root" "x": 1}}}"#), k);
+        assert_eq!(keys(r#"{"kms": {"demo": {"purpose": "root",}},}"#), k);
+        assert_eq!(keys(r#"{"kms": {"demo": {"purpose": "root" "x": 1}}}"#), k);
         assert_eq!(
-            keys(r#"{"kms": {"aead": {"purpose": ["a" "b", true, [ ]}}}"#),
+            keys(r#"{"kms": {"demo": {"purpose": ["a" "b", true, [ ]}}}"#),
             k
         );
-        assert_eq!(keys(r#"{"kms": {"aead": {"purpose": "root""#), k);
+        assert_eq!(keys(r#"{"kms": {"demo": {"purpose": "root""#), k);
         assert_eq!(
-            keys(r#"{"kms": [{"aead": {"a": 1}}, {"awskms": {"b": 2}}]}"#),
+            keys(r#"{"kms": [{"demo": {"a": 1}}, {"other": {"b": 2}}]}"#),
             vec![
-                vec!["kms".to_owned(), "aead".to_owned()],
-                vec!["kms".to_owned(), "awskms".to_owned()]
+                vec!["kms".to_owned(), "demo".to_owned()],
+                vec!["kms".to_owned(), "other".to_owned()]
             ]
         );
     }

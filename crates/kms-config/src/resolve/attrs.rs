@@ -2,7 +2,7 @@
 //! boolean syntax, `env://` and `file://` where upstream resolves them; and how values are
 //! shown in messages.
 
-use kms_core::stanza::Attribute;
+use kms_core::stanza::{Attribute, Schema};
 
 use crate::raw::Val;
 use crate::LoadOptions;
@@ -207,15 +207,26 @@ fn read_value_file(path: &str) -> Result<String, String> {
 }
 
 /// The warning for a setting written as `env://`, `file://` or `string://` where
-/// go-kms-wrapping takes text literally.
-pub(crate) fn literal_url_warning(s: &str) -> Option<String> {
+/// go-kms-wrapping takes text literally; `schema` names the settings where it does resolve them.
+pub(crate) fn literal_url_warning(s: &str, schema: &Schema) -> Option<String> {
     let kind = match path_ref(s)? {
         PathRef::Env(_) => "an env://",
         PathRef::File(_) => "a file://",
         PathRef::Literal(_) => "a string://",
     };
+    let resolved: Vec<&str> = schema
+        .attributes
+        .iter()
+        .filter(|a| a.indirect)
+        .map(|a| a.name)
+        .collect();
+    let where_ = if resolved.is_empty() {
+        format!("in no setting of kms \"{}\"", schema.kind)
+    } else {
+        format!("only in {} of kms \"{}\"", resolved.join(", "), schema.kind)
+    };
     Some(format!(
-        "looks like {kind} reference, but Boundary takes this setting literally (go-kms-wrapping resolves env:// and file:// only in awskms access_key, secret_key and session_token)"
+        "looks like {kind} reference, but Boundary takes this setting literally (go-kms-wrapping resolves env:// and file:// {where_})"
     ))
 }
 

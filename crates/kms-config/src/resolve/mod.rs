@@ -87,7 +87,7 @@ impl Ctx<'_> {
     }
 }
 
-/// `kms "aead"`, `seal "awskms"`: how a block is named in messages.
+/// `kms "TYPE"` or `seal "TYPE"`: how a block is named in messages.
 fn label(b: &RawBlock) -> String {
     format!("{} \"{}\"", b.block, b.kind)
 }
@@ -201,7 +201,7 @@ fn read_attrs<'p>(
                 }
             }
         } else {
-            if let Some(w) = literal_url_warning(text) {
+            if let Some(w) = literal_url_warning(text, schema) {
                 cx.warn(b, Some(key), w);
             }
             Some(text.clone())
@@ -416,7 +416,7 @@ fn unknown_type(cx: &mut Ctx<'_>, b: &RawBlock) {
     let s = suggest(&b.kind, known.iter().copied());
     let hint = if b.kind == b.block {
         format!(
-            " (a {0} block needs its type as a label, e.g. {0} \"aead\" {{ ... }})",
+            " (a {0} block needs its type as a label, e.g. {0} \"TYPE\" {{ ... }})",
             b.block
         )
     } else {
