@@ -65,8 +65,32 @@ fn stdin_input() -> Input {
     Input {
         name: "stdin".into(),
         path: None,
-        reader: BufReader::with_capacity(1 << 16, Box::new(io::stdin())),
+        reader: BufReader::with_capacity(1 << 16, Box::new(Fused::new(io::stdin()))),
         len: None,
+    }
+}
+
+/// A reader that stays at its end once it reached it. A terminal's end (Ctrl-D) is not
+/// sticky: a second read would wait for more typing.
+struct Fused<R> {
+    inner: R,
+    done: bool,
+}
+
+impl<R> Fused<R> {
+    fn new(inner: R) -> Self {
+        Fused { inner, done: false }
+    }
+}
+
+impl<R: Read> Read for Fused<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.done = n == 0;
+        Ok(n)
     }
 }
 
