@@ -19,14 +19,16 @@ pub(crate) fn no_core_dumps() -> Result<(), String> {
         .map_err(|e| format!("cannot turn off core dumps (PR_SET_DUMPABLE): {e}"))
 }
 
-/// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove every live temp file and
-/// exit with 128 + the signal's number (130, 143, 129), as a shell reports a process killed
-/// by it. Call inside the runtime.
+/// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT that remove every live temp
+/// file and exit with 128 + the signal's number (130, 143, 129, 131), as a shell reports a
+/// process killed by it. (SIGQUIT would dump core, which is off anyway.) Call inside the
+/// runtime.
 pub(crate) fn remove_temp_files_on_signals() -> Result<(), String> {
     for (kind, code) in [
         (SignalKind::interrupt(), 130),
         (SignalKind::terminate(), 143),
         (SignalKind::hangup(), 129),
+        (SignalKind::quit(), 131),
     ] {
         let mut s = signal(kind).map_err(|e| format!("cannot handle signals: {e}"))?;
         tokio::spawn(async move {

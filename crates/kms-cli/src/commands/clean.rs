@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,8 +20,12 @@ pub(crate) fn clean(a: CleanArgs) -> CliResult<ExitCode> {
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for p in &a.paths {
+        // A directory given by a symbolic link is searched; links inside are not followed.
+        if fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            walk(p, &mut found, &mut problems);
+            continue;
+        }
         match fs::symlink_metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut found, &mut problems),
             Ok(m) if m.is_file() && p.file_name().is_some_and(|n| is_temp_name(n.as_bytes())) => {
                 found.push(p.clone())
             }
@@ -35,6 +40,9 @@ pub(crate) fn clean(a: CleanArgs) -> CliResult<ExitCode> {
             }
         }
     }
+    // The same file reached through two arguments (a directory and a link to it) is one.
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|f| fs::symlink_metadata(f).is_ok_and(|m| seen.insert((m.dev(), m.ino()))));
     let mut removed = 0usize;
     for f in &found {
         let shown = escape_controls(&f.display().to_string());
