@@ -435,9 +435,13 @@ fn a_blob_info_must_be_a_single_value() {
     );
     let both = [s.read("a.blob"), s.read("b.blob")].concat();
     let cat = s.write("cat.blob", both);
+    ok(&["encrypt", "--value", "-c", &cfg, &a, "-o", &s.p("a.txt")]);
+    ok(&["encrypt", "--value", "-c", &cfg, &b, "-o", &s.p("b.txt")]);
+    let cat_text = s.write("cat.txt", [s.read("a.txt"), s.read("b.txt")].concat());
     for args in [
         vec!["decrypt", "-c", cfg.as_str(), cat.as_str()],
         vec!["inspect", cat.as_str()],
+        vec!["decrypt", "-c", cfg.as_str(), cat_text.as_str()],
     ] {
         let o = run(&args);
         assert_code_for(&args.join(" "), &o, 1);
