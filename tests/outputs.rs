@@ -642,3 +642,55 @@ fn aws_network_errors_are_one_line_and_endpoint_passwords_never_shown() {
         assert!(!all.contains("EndpointPassw0rd"), "logged");
     }
 }
+
+#[test]
+fn permission_denied_is_named() {
+    if !root_or_skip("permission_denied_is_named (runs kms as nobody)") {
+        return;
+    }
+    let (s, cfg) = setup();
+    let mut perms = fs::metadata(s.dir.path()).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(s.dir.path(), perms.clone()).unwrap();
+    fs::set_permissions(&cfg, perms.clone()).unwrap();
+    let readable = s.write("readable", b"x");
+    fs::set_permissions(&readable, perms).unwrap();
+    let secret = s.write("secret", b"x");
+    let mut private = fs::metadata(&secret).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut private, 0o600);
+    fs::set_permissions(&secret, private).unwrap();
+    let never = s.p("never");
+    let as_nobody = |args: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(support::kms_bin())
+            .args(args);
+        output(c)
+    };
+    // Unreadable input; an output directory where nobody may create the temp file.
+    for args in [
+        vec![
+            "encrypt",
+            "-c",
+            cfg.as_str(),
+            secret.as_str(),
+            "-o",
+            "/tmp/never",
+        ],
+        vec![
+            "encrypt",
+            "-c",
+            cfg.as_str(),
+            readable.as_str(),
+            "-o",
+            &s.p("out"),
+        ],
+    ] {
+        let o = as_nobody(&args);
+        assert_code_for(&args.join(" "), &o, 1);
+        let err = stderr(&o);
+        assert_one_line("EACCES", &err);
+        assert!(err.contains("permission denied (EACCES)"), "{err}");
+    }
+    assert!(!s.exists("out") && !s.exists("never"));
+}
