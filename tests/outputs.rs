@@ -669,14 +669,7 @@ fn permission_denied_is_named() {
     };
     // Unreadable input; an output directory where nobody may create the temp file.
     for args in [
-        vec![
-            "encrypt",
-            "-c",
-            cfg.as_str(),
-            secret.as_str(),
-            "-o",
-            "/tmp/never",
-        ],
+        vec!["encrypt", "-c", cfg.as_str(), secret.as_str(), "-o", &never],
         vec![
             "encrypt",
             "-c",
