@@ -2,7 +2,6 @@
 //! and `SdkError` variants, never through message text. No credential ever reaches a message.
 
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use kms_core::Error;
 
 #[derive(Clone, Copy, Debug)]
@@ -100,17 +99,34 @@ where
         SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Error::Unavailable(format!(
             "cannot reach KMS for {} ({place}): {}",
             op.name(),
-            DisplayErrorContext(&err)
+            causes(&err)
         )),
         SdkError::ConstructionFailure(_) => Error::Config(format!(
             "cannot build the KMS {} request: {}",
             op.name(),
-            DisplayErrorContext(&err)
+            causes(&err)
         )),
         _ => Error::Backend(format!(
             "KMS {} failed ({place}): {}",
             op.name(),
-            DisplayErrorContext(&err)
+            causes(&err)
         )),
     }
+}
+
+/// The error and its causes, each by its `Display`, on one line: what
+/// `DisplayErrorContext` says without the `Debug` dump it appends. A cause that repeats the
+/// previous one's text is left out.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    crate::options::redact_userinfo_in(&parts.join(": "))
 }

@@ -91,7 +91,7 @@ impl fmt::Debug for AwsKmsOptions {
         f.debug_struct("AwsKmsOptions")
             .field("kms_key_id", &self.kms_key_id)
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_deref().map(redact_userinfo))
             .field("access_key", &self.access_key)
             .field(
                 "secret_key",
@@ -150,9 +150,16 @@ pub(crate) async fn build_client(opts: &AwsKmsOptions) -> Result<(aws_sdk_kms::C
     let loader = base_loader(opts).region(Region::new(region.clone()));
     let (mut loader, credentials) = credentials(loader, opts, &region).await;
     let (endpoint, endpoint_source) = endpoint(opts);
-    if let Some(e) = &opts.endpoint {
-        loader = loader.endpoint_url(e);
+    // The SDK gets the endpoint without its userinfo (SigV4 sets Authorization, so Go's
+    // client never sends it either), so no SDK log line can carry a password in it.
+    match (&opts.endpoint, &endpoint) {
+        (Some(e), _) => loader = loader.endpoint_url(strip_userinfo(e)),
+        (None, Some(e)) if userinfo_range(e).is_some() => {
+            loader = loader.endpoint_url(strip_userinfo(e));
+        }
+        _ => {}
     }
+    let endpoint = endpoint.map(|e| redact_userinfo(&e));
     let conf = loader.load().await;
     let fips = conf.use_fips().unwrap_or(false)
         || env("AWS_USE_FIPS_ENDPOINT", opts.ignore_env)
@@ -348,6 +355,51 @@ fn default_chain_source(opts: &AwsKmsOptions) -> String {
     }
 }
 
+/// Where the userinfo (`user:password@`, with its `@`) of a URL is, if it has one.
+fn userinfo_range(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let authority_len = url[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - start);
+    let at = url[start..start + authority_len].rfind('@')?;
+    Some(start..start + at + 1)
+}
+
+/// `url` with any userinfo (`http://user:password@host`) shown as `REDACTED@`: the form of
+/// an endpoint in messages, `kms check` and logs.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    match userinfo_range(url) {
+        Some(r) => format!("{}REDACTED@{}", &url[..r.start], &url[r.end..]),
+        None => url.to_owned(),
+    }
+}
+
+/// `text` with the userinfo of every URL in it redacted.
+pub(crate) fn redact_userinfo_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        // The URL's scheme starts after the last white space before "://".
+        let start = rest[..i].rfind(char::is_whitespace).map_or(0, |w| w + 1);
+        out.push_str(&rest[..start]);
+        let end = rest[i..]
+            .find(char::is_whitespace)
+            .map_or(rest.len(), |e| i + e);
+        out.push_str(&redact_userinfo(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `url` without its userinfo.
+fn strip_userinfo(url: &str) -> String {
+    match userinfo_range(url) {
+        Some(r) => format!("{}{}", &url[..r.start], &url[r.end..]),
+        None => url.to_owned(),
+    }
+}
+
 /// The endpoint override and its source: options, then (unless ignored) the environment.
 /// Only the options' endpoint is set on the loader; the SDK reads the environment itself.
 fn endpoint(opts: &AwsKmsOptions) -> (Option<String>, String) {
@@ -364,5 +416,25 @@ fn endpoint(opts: &AwsKmsOptions) -> (Option<String>, String) {
     {
         Some((e, src)) => (Some(e), src.to_owned()),
         None => (None, "SDK default".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::{redact_userinfo, strip_userinfo};
+
+    #[test]
+    fn userinfo_is_redacted_and_stripped() {
+        assert_eq!(
+            redact_userinfo("http://user:PW@host:9/p?q@x"),
+            "http://REDACTED@host:9/p?q@x"
+        );
+        assert_eq!(strip_userinfo("https://a:b@c@host"), "https://host");
+        assert_eq!(redact_userinfo("https://host/a@b"), "https://host/a@b");
+        assert_eq!(redact_userinfo("host"), "host");
+        assert_eq!(
+            super::redact_userinfo_in("at (endpoint http://u:p@h:1), x https://h/"),
+            "at (endpoint http://REDACTED@h:1), x https://h/"
+        );
     }
 }

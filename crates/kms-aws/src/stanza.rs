@@ -289,7 +289,13 @@ impl AwsKmsConfig {
         );
         let endpoint = self.endpoint.as_ref().map_or_else(
             || "[SDK default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else AWS]".to_owned(),
-            |e| format!("{} [{}]", e.value, e.source),
+            |e| {
+                format!(
+                    "{} [{}]",
+                    crate::options::redact_userinfo(&e.value),
+                    e.source
+                )
+            },
         );
         let creds = match (
             &self.credentials,

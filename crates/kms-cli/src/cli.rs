@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Put files under the current key of a purpose, in place and atomically.
     Rewrap(RewrapArgs),
+    /// Remove the temp files (.NAME.kms-tmp-XXXXXX) a killed kms left behind, under each PATH.
+    Clean(CleanArgs),
     /// Protect values inside config files with {{encrypt(..)}} / {{decrypt(..)}} markers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -59,8 +61,9 @@ pub(crate) struct ConfigArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
-    /// Write here instead of stdout; an existing file is replaced atomically. Refused when it
-    /// is the input.
+    /// Write here instead of stdout; an existing file is replaced atomically (through a
+    /// symbolic link: its target is replaced and the link kept); a device or FIFO is written
+    /// into. Refused when it is the input, a directory or a socket.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub(crate) output: Option<PathBuf>,
     /// fsync the output file and its directory before reporting success.
@@ -158,6 +161,18 @@ pub(crate) struct RewrapArgs {
     #[arg(short, long)]
     pub(crate) quiet: bool,
     /// Files (and with -r, directories) to rewrap.
+    #[arg(value_name = "PATH", required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CleanArgs {
+    /// List what would be removed; remove nothing.
+    #[arg(short = 'n', long)]
+    pub(crate) dry_run: bool,
+    /// Directories to search (recursively, not following symbolic links), or temp files.
+    /// Run it when no kms is working there: a running kms's temp file would be removed too
+    /// (that kms then fails, and its target is left as it was).
     #[arg(value_name = "PATH", required = true)]
     pub(crate) paths: Vec<PathBuf>,
 }

@@ -61,13 +61,70 @@ impl Failure {
         }
     }
 
+    /// Exit 141 without a word: the reader of stdout went away (`kms decrypt f | head`), as
+    /// a Unix tool killed by SIGPIPE; the shell reports 128 + 13 for those too.
+    pub(crate) fn broken_pipe() -> Self {
+        Failure {
+            code: 141,
+            message: String::new(),
+        }
+    }
+
+    /// Maps a library error met while copying `what` (the input) to `out_name`: a closed
+    /// pipe exits quietly, binary plaintext refused for a terminal is a usage error, other
+    /// I/O errors name both ends, what was being done and the cause.
+    pub(crate) fn from_copy(what: &str, out_name: &str, e: Error) -> Self {
+        match e.root() {
+            Error::Io { context, source } => {
+                if source.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Failure::broken_pipe();
+                }
+                if let Some(refusal) = crate::display::terminal_refusal(source) {
+                    return Failure::usage(refusal);
+                }
+                Failure::op(format!(
+                    "{what} -> {out_name}: {context}: {}",
+                    io_cause(source)
+                ))
+            }
+            _ => Failure::from_error(what, e),
+        }
+    }
+
+    /// A failed write to `out_name`.
+    pub(crate) fn from_write(out_name: &str, e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::broken_pipe();
+        }
+        if let Some(refusal) = crate::display::terminal_refusal(e) {
+            return Failure::usage(refusal);
+        }
+        Failure::op(format!("{out_name}: write failed: {}", io_cause(e)))
+    }
+
     pub(crate) fn report(&self) -> ExitCode {
-        // One line per problem: a config with three mistakes prints three lines.
+        // One line per problem: a config with three mistakes prints three lines. Control
+        // characters inside a line (from a file name or a recorded key id) are escaped.
         for line in self.message.lines() {
-            eprintln!("kms: {line}");
+            eprintln!("kms: {}", crate::display::escape_controls(line));
         }
         ExitCode::from(self.code)
     }
+}
+
+/// An I/O error as a user reads it: the common causes named plainly, with their errno name.
+pub(crate) fn io_cause(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let plain = match e.kind() {
+        K::StorageFull => "no space left on device (ENOSPC)",
+        K::PermissionDenied => "permission denied (EACCES)",
+        K::BrokenPipe => "the reader closed the pipe (EPIPE)",
+        K::NotFound => "no such file or directory (ENOENT)",
+        K::ReadOnlyFilesystem => "read-only file system (EROFS)",
+        K::QuotaExceeded => "disk quota exceeded (EDQUOT)",
+        _ => return e.to_string(),
+    };
+    plain.to_owned()
 }
 
 /// Refuses the SDK's body-logging switches: with them, KMS bodies (data keys, plaintext)

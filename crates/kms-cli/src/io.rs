@@ -1,15 +1,16 @@
-//! Inputs, atomic outputs and progress.
+//! Inputs, outputs (atomic for files, direct for devices and FIFOs) and progress.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::failure::{CliResult, Failure};
-
-/// Temp files are named `.NAME.kms-tmp-XXXXXX` in the target's directory.
-pub(crate) const TEMP_MARKER: &str = ".kms-tmp-";
+use crate::display::TextOnly;
+use crate::failure::{io_cause, CliResult, Failure};
+use crate::temp::TempFile;
+pub(crate) use crate::temp::{temp_beside, TEMP_MARKER};
 
 /// An opened input: a file or stdin.
 pub(crate) struct Input {
@@ -17,150 +18,279 @@ pub(crate) struct Input {
     pub(crate) name: String,
     pub(crate) path: Option<PathBuf>,
     pub(crate) reader: BufReader<Box<dyn Read + Send>>,
-    /// The size in bytes, when known.
+    /// The size in bytes, when known: a regular file's (a pipe's or a device's is not).
     pub(crate) len: Option<u64>,
 }
 
+/// Opens the input. A missing input and a directory are both usage errors (exit 2): the
+/// argument names nothing to read.
 pub(crate) fn open_input(path: Option<&Path>) -> CliResult<Input> {
     match path {
         None => Ok(stdin_input()),
         Some(p) if p.as_os_str() == "-" => Ok(stdin_input()),
         Some(p) => {
             let name = p.display().to_string();
-            let file = File::open(p)
-                .map_err(|e| Failure::op(format!("{name}: cannot open input: {e}")))?;
+            let file = File::open(p).map_err(|e| {
+                let msg = format!("{name}: cannot open input: {}", io_cause(&e));
+                if e.kind() == io::ErrorKind::NotFound {
+                    Failure::usage(msg)
+                } else {
+                    Failure::op(msg)
+                }
+            })?;
             let meta = file
                 .metadata()
-                .map_err(|e| Failure::op(format!("{name}: {e}")))?;
+                .map_err(|e| Failure::op(format!("{name}: {}", io_cause(&e))))?;
             if meta.is_dir() {
-                return Err(Failure::usage(format!("{name}: is a directory")));
+                return Err(Failure::usage(format!(
+                    "{name}: is a directory; give a file (or - for stdin)"
+                )));
             }
             Ok(Input {
                 name,
                 path: Some(p.to_path_buf()),
                 reader: BufReader::with_capacity(1 << 16, Box::new(file)),
-                len: Some(meta.len()),
+                len: meta.is_file().then_some(meta.len()),
             })
         }
     }
 }
 
 fn stdin_input() -> Input {
+    if io::stdin().is_terminal() {
+        eprintln!(
+            "kms: reading the input from the terminal: type it and end with Ctrl-D, or give an INPUT file"
+        );
+    }
     Input {
         name: "stdin".into(),
         path: None,
-        reader: BufReader::with_capacity(1 << 16, Box::new(io::stdin())),
+        reader: BufReader::with_capacity(1 << 16, Box::new(Fused::new(io::stdin()))),
         len: None,
     }
 }
 
-/// Where output goes: stdout, or a temp file renamed over the target on commit.
-pub(crate) enum Output {
-    Stdout(io::BufWriter<io::Stdout>),
-    File {
-        temp: tempfile::NamedTempFile,
-        target: PathBuf,
-        writer: io::BufWriter<File>,
-    },
+/// A reader that stays at its end once it reached it. A terminal's end (Ctrl-D) is not
+/// sticky: a second read would wait for more typing.
+struct Fused<R> {
+    inner: R,
+    done: bool,
+}
+
+impl<R> Fused<R> {
+    fn new(inner: R) -> Self {
+        Fused { inner, done: false }
+    }
+}
+
+impl<R: Read> Read for Fused<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.done = n == 0;
+        Ok(n)
+    }
+}
+
+/// What an output receives, which decides what may go to a terminal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// Binary ciphertext: refused for a terminal.
+    Ciphertext,
+    /// Text (a base64 value, a config file): allowed anywhere.
+    Text,
+    /// Decrypted data: shown on a terminal only while it is text ([`TextOnly`]).
+    Plaintext,
+}
+
+/// Where `-o` writes.
+enum Target {
+    Stdout,
+    /// A character or block device or a FIFO: written into, as cp does.
+    Special(PathBuf),
+    /// A regular file (after following symbolic links), or a new one.
+    File(PathBuf),
+}
+
+/// Resolves `-o`: a symbolic link is followed to its target (which is written, and the link
+/// kept); a directory, a socket or a dangling link is a usage error.
+fn resolve_target(target: Option<&Path>) -> CliResult<Target> {
+    let Some(target) = target.filter(|t| t.as_os_str() != "-") else {
+        return Ok(Target::Stdout);
+    };
+    let name = target.display();
+    let meta = match fs::symlink_metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Target::File(target.to_path_buf()))
+        }
+        Err(e) => {
+            return Err(Failure::op(format!(
+                "{name}: cannot use as output: {}",
+                io_cause(&e)
+            )))
+        }
+    };
+    let (real, meta) = if meta.file_type().is_symlink() {
+        let real = fs::canonicalize(target).map_err(|e| {
+            Failure::usage(format!(
+                "{name}: a symbolic link whose target cannot be reached ({}); refusing to write through it",
+                io_cause(&e)
+            ))
+        })?;
+        let meta =
+            fs::metadata(&real).map_err(|e| Failure::op(format!("{name}: {}", io_cause(&e))))?;
+        (real, meta)
+    } else {
+        (target.to_path_buf(), meta)
+    };
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(Failure::usage(format!(
+            "{name}: is a directory; give -o a file name"
+        )));
+    }
+    if ft.is_socket() {
+        return Err(Failure::usage(format!(
+            "{name}: is a socket; kms writes to files, devices and FIFOs"
+        )));
+    }
+    if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
+        return Ok(Target::Special(real));
+    }
+    Ok(Target::File(real))
+}
+
+/// Checks `-o` before any work: a directory, a socket or a dangling link is exit 2 before a
+/// key is contacted or the input read.
+pub(crate) fn check_output(target: Option<&Path>) -> CliResult<()> {
+    resolve_target(target).map(drop)
+}
+
+/// Where output goes: stdout, a device or FIFO written directly, or a temp file renamed
+/// over the target on commit.
+pub(crate) struct Output {
+    writer: io::BufWriter<Box<dyn Write + Send>>,
+    dest: Dest,
+}
+
+enum Dest {
+    Stdout,
+    Special(String),
+    File { temp: TempFile, target: PathBuf },
 }
 
 impl Output {
-    /// Opens the output. `input` is refused as a target; `ciphertext` output is refused on
-    /// a terminal.
+    /// Opens the output. `input` is refused as a target; a terminal gets no ciphertext and
+    /// only text plaintext ([`Content`]).
     pub(crate) fn open(
         target: Option<&Path>,
         input: Option<&Path>,
-        ciphertext: bool,
+        content: Content,
     ) -> CliResult<Output> {
-        let Some(target) = target.filter(|t| t.as_os_str() != "-") else {
-            if ciphertext && io::stdout().is_terminal() {
-                return Err(Failure::usage(
-                    "refusing to write ciphertext to a terminal; use -o FILE or redirect stdout",
-                ));
+        let (inner, dest): (Box<dyn Write + Send>, Dest) = match resolve_target(target)? {
+            Target::Stdout => {
+                let tty = io::stdout().is_terminal();
+                (guard(io::stdout(), tty, content, "stdout")?, Dest::Stdout)
             }
-            return Ok(Output::Stdout(io::BufWriter::with_capacity(
-                1 << 16,
-                io::stdout(),
-            )));
+            Target::Special(path) => {
+                let name = path.display().to_string();
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| Failure::op(format!("{name}: cannot open: {}", io_cause(&e))))?;
+                let tty = file.is_terminal();
+                (guard(file, tty, content, &name)?, Dest::Special(name))
+            }
+            Target::File(target) => {
+                if let Some(input) = input {
+                    if same_file(input, &target) {
+                        return Err(Failure::usage(format!(
+                            "{}: the output is the input; write elsewhere (the input is never overwritten)",
+                            target.display()
+                        )));
+                    }
+                }
+                let temp = temp_beside(&target)?;
+                let file = temp
+                    .reopen()
+                    .map_err(|e| Failure::op(format!("{}: {}", target.display(), io_cause(&e))))?;
+                (Box::new(file), Dest::File { temp, target })
+            }
         };
-        if let Some(input) = input {
-            if same_file(input, target) {
-                return Err(Failure::usage(format!(
-                    "{}: the output is the input; write elsewhere (the input is never overwritten)",
-                    target.display()
-                )));
-            }
-        }
-        let temp = temp_beside(target)?;
-        let writer = temp
-            .reopen()
-            .map_err(|e| Failure::op(format!("{}: {e}", target.display())))?;
-        Ok(Output::File {
-            temp,
-            target: target.to_path_buf(),
-            writer: io::BufWriter::with_capacity(1 << 20, writer),
+        let capacity = if matches!(dest, Dest::File { .. }) {
+            1 << 20
+        } else {
+            1 << 16
+        };
+        Ok(Output {
+            writer: io::BufWriter::with_capacity(capacity, inner),
+            dest,
         })
     }
 
     pub(crate) fn writer(&mut self) -> &mut dyn Write {
-        match self {
-            Output::Stdout(w) => w,
-            Output::File { writer, .. } => writer,
+        &mut self.writer
+    }
+
+    /// Whether the output is stdout.
+    pub(crate) fn is_stdout(&self) -> bool {
+        matches!(self.dest, Dest::Stdout)
+    }
+
+    /// The output's name for messages.
+    pub(crate) fn name(&self) -> String {
+        match &self.dest {
+            Dest::Stdout => "stdout".to_owned(),
+            Dest::Special(name) => name.clone(),
+            Dest::File { target, .. } => target.display().to_string(),
         }
     }
 
     /// Flushes and, for a file, renames the temp file over the target (fsyncing file and
     /// directory first when `sync`). Dropping an uncommitted output removes the temp file.
     pub(crate) fn commit(self, sync: bool) -> CliResult<()> {
-        match self {
-            Output::Stdout(mut w) => w
-                .flush()
-                .map_err(|e| Failure::op(format!("writing stdout: {e}"))),
-            Output::File {
-                temp,
-                target,
-                mut writer,
-            } => {
-                let name = target.display().to_string();
-                writer
-                    .flush()
-                    .map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
-                drop(writer);
-                if sync {
-                    temp.as_file()
-                        .sync_all()
-                        .map_err(|e| Failure::op(format!("{name}: fsync failed: {e}")))?;
-                }
-                temp.persist(&target)
-                    .map_err(|e| Failure::op(format!("{name}: cannot replace: {}", e.error)))?;
-                if sync {
-                    sync_dir(&target)?;
-                }
-                Ok(())
-            }
+        let name = self.name();
+        let Output { writer, dest } = self;
+        let inner = writer
+            .into_inner()
+            .map_err(|e| Failure::from_write(&name, e.error()))?;
+        drop(inner);
+        let Dest::File { temp, target } = dest else {
+            return Ok(());
+        };
+        if sync {
+            temp.as_file()
+                .sync_all()
+                .map_err(|e| Failure::op(format!("{name}: fsync failed: {}", io_cause(&e))))?;
         }
+        temp.persist(&target)
+            .map_err(|e| Failure::op(format!("{name}: cannot replace: {}", io_cause(&e.error))))?;
+        if sync {
+            sync_dir(&target)?;
+        }
+        Ok(())
     }
 }
 
-/// A new temp file (mode 0600) in `target`'s directory, named after it.
-pub(crate) fn temp_beside(target: &Path) -> CliResult<tempfile::NamedTempFile> {
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = target
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    tempfile::Builder::new()
-        .prefix(&format!(".{base}{TEMP_MARKER}"))
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            Failure::op(format!(
-                "{}: cannot create a temp file in {}: {e}",
-                target.display(),
-                dir.display()
-            ))
-        })
+/// `w`, refusing ciphertext for a terminal and guarding plaintext with [`TextOnly`].
+fn guard<W: Write + Send + 'static>(
+    w: W,
+    tty: bool,
+    content: Content,
+    name: &str,
+) -> CliResult<Box<dyn Write + Send>> {
+    Ok(match (tty, content) {
+        (true, Content::Ciphertext) => {
+            return Err(Failure::usage(format!(
+                "{name}: refusing to write ciphertext to a terminal; use -o FILE or redirect stdout"
+            )))
+        }
+        (true, Content::Plaintext) => Box::new(TextOnly::new(w)),
+        _ => Box::new(w),
+    })
 }
 
 /// fsyncs the directory that holds `path`.
@@ -169,9 +299,13 @@ pub(crate) fn sync_dir(path: &Path) -> CliResult<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Failure::op(format!("{}: fsync of directory failed: {e}", dir.display())))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| {
+        Failure::op(format!(
+            "{}: fsync of directory failed: {}",
+            dir.display(),
+            io_cause(&e)
+        ))
+    })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -3,14 +3,20 @@
 
 mod cli;
 mod commands;
+mod display;
 mod failure;
 mod io;
+mod process;
+mod temp;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if let Err(e) = process::no_core_dumps() {
+        return failure::Failure::op(e).report();
+    }
     let cli = cli::Cli::parse();
     if let Err(e) = failure::refuse_body_logging() {
         return e.report();
@@ -26,7 +32,10 @@ fn main() -> ExitCode {
             return failure::Failure::op(format!("cannot start the async runtime: {e}")).report()
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(async {
+        process::remove_temp_files_on_signals().map_err(failure::Failure::op)?;
+        commands::run(cli).await
+    }) {
         Ok(code) => code,
         Err(e) => e.report(),
     }

@@ -91,7 +91,8 @@ impl BlobInfo {
     /// Decodes a BlobInfo strictly enough to tell one from arbitrary bytes.
     ///
     /// The bytes must be a valid protobuf message (unknown fields are allowed, as
-    /// go-kms-wrapping requires), carry a non-empty `ciphertext`, and no `plaintext`.
+    /// go-kms-wrapping requires) holding a single value (no singular field twice, which
+    /// protobuf would merge), carry a non-empty `ciphertext`, and no `plaintext`.
     ///
     /// # Errors
     /// [`Error::Malformed`] naming what is wrong.
@@ -101,6 +102,7 @@ impl BlobInfo {
         }
         let blob = BlobInfo::decode(bytes)
             .map_err(|e| Error::Malformed(format!("not a protobuf BlobInfo: {e}")))?;
+        crate::wire::check_single_value(bytes)?;
         if blob.ciphertext.is_empty() {
             return Err(Error::Malformed(
                 "BlobInfo has no ciphertext (field 1)".into(),

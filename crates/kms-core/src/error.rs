@@ -91,7 +91,8 @@ fn fmt_ids(ids: &[KeyId]) -> String {
             if id.is_empty() {
                 "\"\" (empty)".to_owned()
             } else {
-                id.as_str().to_owned()
+                // Recorded ids are unauthenticated: no control character, no forged line.
+                id.as_str().escape_debug().to_string()
             }
         })
         .collect::<Vec<_>>()

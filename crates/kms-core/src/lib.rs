@@ -39,6 +39,7 @@ mod secret;
 pub mod stanza;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod wire;
 
 pub use backend::{Backend, KeyId, SecretLimits, WrapContext, Wrapped};
 pub use blob::{awskms_mechanism, BlobInfo, KeyInfo};

@@ -162,10 +162,24 @@ impl Ciphertext {
                 .and_then(|t| BlobInfo::from_text(t).ok())
                 .map(|b| value(b, true))
                 .ok_or_else(|| {
-                    Error::Malformed(format!(
-                        "not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"
-                    ))
+                    several_text_values(&bytes).unwrap_or_else(|| {
+                        Error::Malformed(format!(
+                            "not a kms stream file nor a go-kms-wrapping BlobInfo ({e})"
+                        ))
+                    })
                 }),
         }
     }
+}
+
+/// The error for text that holds several base64 BlobInfos (`cat a.txt b.txt`), if it does.
+fn several_text_values(bytes: &[u8]) -> Option<Error> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    (tokens.len() > 1 && tokens.iter().all(|t| BlobInfo::from_text(t).is_ok())).then(|| {
+        Error::Malformed(format!(
+            "not a single value: {} base64 BlobInfo values one after another",
+            tokens.len()
+        ))
+    })
 }

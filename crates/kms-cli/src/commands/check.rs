@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use super::common::{build_keyring, load_config};
 use crate::cli::CheckArgs;
+use crate::display::one_line;
 use crate::failure::{CliResult, Failure};
 
 pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
@@ -52,21 +53,4 @@ pub(crate) async fn check(a: CheckArgs) -> CliResult<ExitCode> {
         config.wrappers.len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// A line as printed: control characters (a key id may hold a new line) escaped as Rust
-/// escapes them (`\n`, `\u{1b}`), and backslashes doubled so the escapes stay unambiguous;
-/// every wrapper stays on its own line and nothing reaches the terminal as a control sequence.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c == '\\' {
-                "\\\\".to_owned()
-            } else if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }

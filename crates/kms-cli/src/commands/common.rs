@@ -1,7 +1,6 @@
 //! Loading configs and recognising ciphertexts, shared by the subcommands.
 
 use std::io::BufRead;
-use std::path::Path;
 
 use kms::config::KmsConfig;
 use kms::envelope::{Ciphertext, Format};
@@ -27,11 +26,6 @@ pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
         eprintln!("kms: warning: {w}");
     }
     Ok(config)
-}
-
-/// Reads a config file as it is, without decrypting values inside it.
-pub(crate) fn load_file(path: &Path) -> CliResult<KmsConfig> {
-    kms::config::load(path, &kms::config_load_options()).map_err(|e| Failure::usage(e.to_string()))
 }
 
 pub(crate) async fn build_keyring(config: &KmsConfig, encrypt: &[Purpose]) -> CliResult<Keyring> {

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use kms::config_values::Direction;
 use kms::Purpose;
 
-use super::common::{build_keyring, load_file};
+use super::common::{build_keyring, load_config};
 use zeroize::Zeroizing;
 
-use crate::cli::ConfigValueArgs;
+use crate::cli::{ConfigArg, ConfigValueArgs};
 use crate::failure::{CliResult, Failure};
-use crate::io::Output;
+use crate::io::{check_output, Content, Output};
 
 pub(crate) async fn encrypt(a: ConfigValueArgs) -> CliResult<ExitCode> {
     process(a, Direction::Encrypt).await
@@ -21,6 +21,7 @@ pub(crate) async fn decrypt(a: ConfigValueArgs) -> CliResult<ExitCode> {
 }
 
 async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode> {
+    check_output(a.output.as_deref())?;
     let name = a.file.display().to_string();
     // On encrypt the file holds plain values: wiped when dropped.
     let text = Zeroizing::new(
@@ -32,7 +33,13 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
         kms::config_values::check_encryptable(&text, &name)
             .map_err(|e| Failure::from_error("", e))?;
     }
-    let config = load_file(&a.config)?;
+    // Read as Boundary reads it: values the config-purpose stanza protects in the same file
+    // (another stanza's key, say) are decrypted first.
+    let config = load_config(&ConfigArg {
+        config: a.config.clone(),
+        config_kms: None,
+    })
+    .await?;
     let keyring = build_keyring(
         &config,
         if direction == Direction::Encrypt {
@@ -60,11 +67,12 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
         } else {
             Some(a.file.as_path())
         },
-        false,
+        Content::Text,
     )?;
+    let out_name = out.name();
     out.writer()
         .write_all(result.as_bytes())
-        .map_err(|e| Failure::op(format!("write failed: {e}")))?;
+        .map_err(|e| Failure::from_write(&out_name, &e))?;
     out.commit(a.overwrite)?;
     eprintln!(
         "kms: {name}: {} value(s) {}ed",

@@ -10,10 +10,11 @@ use kms::{Error, Purpose};
 use super::common::{build_encrypt_keyring, build_keyring, load_config, read_ciphertext};
 use crate::cli::{DecryptArgs, EncryptArgs};
 use crate::failure::{CliResult, Failure};
-use crate::io::{open_input, progress, Output};
+use crate::io::{check_output, open_input, progress, Content, Output};
 use zeroize::Zeroizing;
 
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
+    check_output(a.out.output.as_deref())?;
     let config = load_config(&a.config).await?;
     let keyring = build_encrypt_keyring(&config, a.purpose, &a.also).await?;
     // Checked before any input or output is opened.
@@ -24,19 +25,20 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
         return encrypt_value(a, &config.source, &keyring).await;
     }
     let mut input = open_input(a.input.as_deref())?;
-    let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), true)?;
+    let mut out = Output::open(
+        a.out.output.as_deref(),
+        input.path.as_deref(),
+        Content::Ciphertext,
+    )?;
     let aad = a.aad.unwrap_or_default();
-    let out_name = out_name(&a.out.output);
+    let out_name = out.name();
     let name = input.name.clone();
     let mut writer = Encryptor::new(&keyring, a.purpose)
         .also(&a.also)
         .aad(aad.as_bytes())
         .wrap_output(out.writer())
         .await
-        .map_err(|e| match e.root() {
-            Error::Io { source, .. } => Failure::op(format!("{out_name}: write failed: {source}")),
-            _ => Failure::from_error(&name, e),
-        })?;
+        .map_err(|e| Failure::from_copy(&name, &out_name, e))?;
     let bar = progress(input.len, a.out.quiet);
     tokio::task::block_in_place(|| {
         match &bar {
@@ -45,7 +47,7 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
         }?;
         writer.finish()
     })
-    .map_err(|e| Failure::from_error(&name, e))?;
+    .map_err(|e| Failure::from_copy(&name, &out_name, e))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -95,20 +97,22 @@ async fn encrypt_value(
             if a.binary { "" } else { ", or add --binary" }
         )));
     }
-    let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), a.binary)?;
+    let content = if a.binary {
+        Content::Ciphertext
+    } else {
+        Content::Text
+    };
+    let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), content)?;
+    let out_name = out.name();
     out.writer()
         .write_all(&bytes)
-        .map_err(|e| Failure::op(format!("{}: write failed: {e}", out_name(&a.out.output))))?;
+        .map_err(|e| Failure::from_write(&out_name, &e))?;
     out.commit(a.out.sync)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn out_name(o: &Option<std::path::PathBuf>) -> String {
-    o.as_ref()
-        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string())
-}
-
 pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
+    check_output(a.out.output.as_deref())?;
     let config = load_config(&a.config).await?;
     let keyring = build_keyring(&config, &[]).await?;
     let mut input = open_input(a.input.as_deref())?;
@@ -137,22 +141,18 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
                 }
             }
             .map_err(|e| Failure::from_error(&name, e))?;
-            let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;
-            let to_stdout = matches!(out, Output::Stdout(_));
+            let mut out = Output::open(
+                a.out.output.as_deref(),
+                input.path.as_deref(),
+                Content::Plaintext,
+            )?;
             let result = tokio::task::block_in_place(|| reader.copy_to(&mut out.writer()));
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
             match result {
                 Ok(_) => out.commit(a.out.sync)?,
-                Err(e) => {
-                    let mut f = Failure::from_error(&name, e);
-                    if to_stdout {
-                        let _ = out.writer().flush();
-                        f.message.push_str(" (the plaintext already written to stdout is incomplete and must be discarded)");
-                    }
-                    return Err(f);
-                }
+                Err(e) => return Err(body_failure(&name, out, e)),
             }
         }
         Ciphertext::Value(v) => {
@@ -160,12 +160,36 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
             let plain = value::decrypt(&keyring, purpose, &v.blob, aad.as_bytes())
                 .await
                 .map_err(|e| Failure::from_error(&name, e))?;
-            let mut out = Output::open(a.out.output.as_deref(), input.path.as_deref(), false)?;
-            out.writer().write_all(plain.expose_secret()).map_err(|e| {
-                Failure::op(format!("{}: write failed: {e}", out_name(&a.out.output)))
-            })?;
+            let mut out = Output::open(
+                a.out.output.as_deref(),
+                input.path.as_deref(),
+                Content::Plaintext,
+            )?;
+            let out_name = out.name();
+            out.writer()
+                .write_all(plain.expose_secret())
+                .map_err(|e| Failure::from_write(&out_name, &e))?;
             out.commit(a.out.sync)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A failure while decrypting a stream's body into `out`. The header authenticated under the
+/// key before the body was read, so a segment that fails now was cut short or modified,
+/// never a wrong key.
+fn body_failure(name: &str, mut out: Output, e: Error) -> Failure {
+    let mut f = match e.root() {
+        Error::DecryptFailed => Failure::op(format!(
+            "{name}: the stream body does not authenticate: the file was truncated (cut short) or modified after it was written; the key and the header are right"
+        )),
+        _ => Failure::from_copy(name, &out.name(), e),
+    };
+    if out.is_stdout() && !f.message.is_empty() {
+        let _ = out.writer().flush();
+        f.message.push_str(
+            " (the plaintext already written to stdout is incomplete and must be discarded)",
+        );
+    }
+    f
 }

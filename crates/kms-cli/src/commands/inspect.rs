@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::common::read_ciphertext;
 use crate::cli::InspectArgs;
+use crate::display::{key_id, one_line};
 use crate::failure::{CliResult, Failure};
 use crate::io::open_input;
 
@@ -77,18 +78,19 @@ fn print_text(v: &Value) {
         match (k.as_str(), val) {
             ("wrapped_keys", Value::Array(keys)) => {
                 for (i, key) in keys.iter().enumerate() {
-                    let id = key["key_id"].as_str().unwrap_or("");
-                    let id = if id.is_empty() { "(empty)" } else { id };
+                    // Unauthenticated: escaped, so no control character or forged line
+                    // reaches the terminal (the JSON output carries it exactly).
+                    let id = key_id(key["key_id"].as_str().unwrap_or(""));
                     println!(
                         "wrapped_key[{i}]: {} {id}",
-                        key["kind"].as_str().unwrap_or("?")
+                        one_line(key["kind"].as_str().unwrap_or("?"))
                     );
                 }
             }
             ("backend_kind", Value::String(s)) => {
                 println!("backend_kind: {s} (inferred: a BlobInfo does not name its backend)")
             }
-            (_, Value::String(s)) => println!("{k}: {s}"),
+            (_, Value::String(s)) => println!("{k}: {}", one_line(s)),
             (_, other) => println!("{k}: {other}"),
         }
     }

@@ -1,6 +1,7 @@
 //! The subcommands.
 
 mod check;
+mod clean;
 mod common;
 mod config_values;
 mod crypt;
@@ -19,6 +20,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Decrypt(a) => crypt::decrypt(a).await,
         Command::Inspect(a) => inspect::inspect(a),
         Command::Check(a) => check::check(a).await,
+        Command::Clean(a) => clean::clean(a),
         Command::Rewrap(a) => rewrap::rewrap(a).await,
         Command::Config(ConfigCommand::Encrypt(a)) => config_values::encrypt(a).await,
         Command::Config(ConfigCommand::Decrypt(a)) => config_values::decrypt(a).await,
