@@ -61,6 +61,10 @@ pub(crate) enum Output {
         temp: tempfile::NamedTempFile,
         target: PathBuf,
         writer: io::BufWriter<File>,
+        /// The existing target, locked (filesafe::lock) until the rename, and its metadata.
+        existing: Option<(File, fs::Metadata)>,
+        /// Give the new file the existing one's owner and mode (`config --overwrite`).
+        keep_owner: bool,
     },
 }
 
@@ -91,6 +95,7 @@ impl Output {
                 )));
             }
         }
+        let existing = crate::filesafe::lock_existing(target)?;
         let temp = temp_beside(target)?;
         let writer = temp
             .reopen()
@@ -99,7 +104,16 @@ impl Output {
             temp,
             target: target.to_path_buf(),
             writer: io::BufWriter::with_capacity(1 << 20, writer),
+            existing,
+            keep_owner: false,
         })
+    }
+
+    /// The new file keeps the replaced file's owner (as root) and mode.
+    pub(crate) fn keep_owner_and_mode(&mut self) {
+        if let Output::File { keep_owner, .. } = self {
+            *keep_owner = true;
+        }
     }
 
     pub(crate) fn writer(&mut self) -> &mut dyn Write {
@@ -120,12 +134,18 @@ impl Output {
                 temp,
                 target,
                 mut writer,
+                existing,
+                keep_owner,
             } => {
                 let name = target.display().to_string();
                 writer
                     .flush()
                     .map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
                 drop(writer);
+                if let (true, Some((_, meta))) = (keep_owner, &existing) {
+                    crate::filesafe::keep_owner_and_mode(temp.as_file(), meta)
+                        .map_err(|e| Failure::op(format!("{name}: {e}")))?;
+                }
                 if sync {
                     temp.as_file()
                         .sync_all()
@@ -148,9 +168,18 @@ pub(crate) fn temp_beside(target: &Path) -> CliResult<tempfile::NamedTempFile> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let base = target
+    let mut base = target
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    // `.` + base + marker + 6 random characters must fit a 255-byte file name.
+    let room = 255 - 1 - TEMP_MARKER.len() - 6;
+    if base.len() > room {
+        let mut cut = room;
+        while !base.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        base.truncate(cut);
+    }
     tempfile::Builder::new()
         .prefix(&format!(".{base}{TEMP_MARKER}"))
         .tempfile_in(&dir)

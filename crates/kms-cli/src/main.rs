@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod failure;
+mod filesafe;
 mod io;
 
 use std::process::ExitCode;

@@ -24,8 +24,7 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
     let name = a.file.display().to_string();
     // On encrypt the file holds plain values: wiped when dropped.
     let text = Zeroizing::new(
-        std::fs::read_to_string(&a.file)
-            .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?,
+        kms::config::read_config(&a.file).map_err(|e| Failure::usage(format!("{name}: {e}")))?,
     );
     // Refused before any KMS is contacted, and before anything is written.
     if direction == Direction::Encrypt {
@@ -62,6 +61,9 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
         },
         false,
     )?;
+    if a.overwrite {
+        out.keep_owner_and_mode();
+    }
     out.writer()
         .write_all(result.as_bytes())
         .map_err(|e| Failure::op(format!("write failed: {e}")))?;

@@ -1,22 +1,32 @@
 //! `kms rewrap`: put files under the current key of a purpose, in place.
 //!
 //! The library does the rewrap (kms_envelope::rewrap: stream headers, values, ReEncrypt when
-//! the target can); this module walks directories, replaces each file through a temp file,
-//! fsynced, renamed, and its directory fsynced (a crash leaves the old file or the new one,
-//! complete), and reports.
+//! the target can, every segment authenticated when the data key is at hand); this module
+//! walks directories, accounts for every path it meets, replaces each file through a temp
+//! file (locked, checked for a concurrent change, owner and mode kept, fsynced, renamed, its
+//! directory fsynced), and reports. Exit 0 means every kms file under the given paths is now
+//! under the target keys; anything else is listed, and the exit code is 1.
+//!
+//! Inside `-r`, symlinks are not followed (a walk never leaves its roots nor loops): one whose
+//! target lies inside a root is covered there; one to a kms file or a directory outside the
+//! roots is listed as left. A symlink given as an argument is followed: its target is
+//! rewrapped and the link kept. A file with other hard links is refused (replacing it would
+//! split the links, leaving the others under the old key).
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kms::envelope::rewrap::{self, Rewrapper};
-use kms::envelope::{Ciphertext, Format};
+use kms::envelope::{Ciphertext, Format, MAX_VALUE_BYTES};
 use kms::{Error, KeyId};
 
 use super::common::{build_encrypt_keyring, load_config};
 use crate::cli::RewrapArgs;
 use crate::failure::{CliResult, Failure};
+use crate::filesafe::{self, Snapshot, LOCK_WAIT};
 use crate::io::{sync_dir, temp_beside, TEMP_MARKER};
 
 enum Outcome {
@@ -25,30 +35,84 @@ enum Outcome {
     NotKms,
 }
 
+/// Why a path is not (known to be) under the target keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Left {
+    Failed,
+    HardLinked,
+    Unreadable,
+    Symlink,
+    Leftover,
+}
+
+/// A file to rewrap: as shown, and the path actually replaced (a symlink argument's target).
+struct Target {
+    shown: PathBuf,
+    real: PathBuf,
+}
+
+#[derive(Default)]
+struct Report {
+    files: Vec<Target>,
+    /// Paths reported but not failing: (path, note).
+    notes: Vec<(String, String)>,
+    left: Vec<(Left, String)>,
+    symlinks: usize,
+    special: usize,
+}
+
+impl Report {
+    fn leave(&mut self, why: Left, path: &Path, msg: impl std::fmt::Display) {
+        self.left.push((why, format!("{}: {msg}", path.display())));
+    }
+    fn note(&mut self, path: &Path, msg: impl Into<String>) {
+        self.notes.push((path.display().to_string(), msg.into()));
+    }
+    fn count(&self, why: Left) -> usize {
+        self.left.iter().filter(|(w, _)| *w == why).count()
+    }
+}
+
 pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     let config = load_config(&a.config).await?;
     let keyring = build_encrypt_keyring(&config, a.purpose, &a.also).await?;
     let rewrapper = Rewrapper::new(&keyring, a.purpose, &a.also)
-        .map_err(|e| Failure::from_error(&config.source, e))?;
+        .map_err(|e| Failure::from_error(&config.source, e))?
+        .verify(a.verify);
 
-    let mut files = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
+    let mut r = Report::default();
+    let roots: Vec<PathBuf> = a
+        .paths
+        .iter()
+        .filter_map(|p| fs::canonicalize(p).ok())
+        .collect();
     for p in &a.paths {
         match fs::metadata(p) {
-            Ok(m) if m.is_dir() && a.recursive => walk(p, &mut files, &mut failures),
-            Ok(m) if m.is_dir() => {
-                failures.push(format!("{}: is a directory (use -r)", p.display()))
+            Ok(m) if m.is_dir() && a.recursive => walk(p, &roots, &mut r),
+            Ok(m) if m.is_dir() => r.leave(Left::Failed, p, "is a directory (use -r)"),
+            Ok(m) if m.is_file() => {
+                let is_link = fs::symlink_metadata(p).is_ok_and(|l| l.file_type().is_symlink());
+                let real = if is_link {
+                    fs::canonicalize(p).unwrap_or_else(|_| p.clone())
+                } else {
+                    p.clone()
+                };
+                r.files.push(Target {
+                    shown: p.clone(),
+                    real,
+                });
             }
-            Ok(_) => files.push(p.clone()),
-            Err(e) => failures.push(format!("{}: {e}", p.display())),
+            Ok(_) => r.leave(Left::Failed, p, "not a regular file"),
+            Err(e) => r.leave(Left::Failed, p, e),
         }
     }
     let bar = (!a.quiet && a.recursive && io::IsTerminal::is_terminal(&io::stderr()))
-        .then(|| indicatif::ProgressBar::new(files.len() as u64));
+        .then(|| indicatif::ProgressBar::new(r.files.len() as u64));
     let mut not_kms = Vec::new();
     let (mut changed, mut current) = (0usize, 0usize);
+    let files = std::mem::take(&mut r.files);
     for f in &files {
-        let shown = f.display().to_string();
+        let shown = f.shown.display().to_string();
         let line = match rewrap_file(f, &rewrapper, a.recursive).await {
             Ok(Outcome::Rewrapped { old, new }) => {
                 changed += 1;
@@ -62,8 +126,8 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
                 not_kms.push(shown);
                 None
             }
-            Err(msg) => {
-                failures.push(format!("{shown}: {msg}"));
+            Err((why, msg)) => {
+                r.left.push((why, format!("{shown}: {msg}")));
                 None
             }
         };
@@ -83,40 +147,163 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     for n in &not_kms {
         println!("{n}: not a kms file, skipped");
     }
+    for (p, note) in &r.notes {
+        println!("{p}: {note}");
+    }
     println!(
-        "rewrap: {changed} rewrapped, {current} already current, {} not kms files, {} failed",
+        "rewrap: {changed} rewrapped, {current} already current, {} not kms files, {} symlinks not followed, {} special files skipped; left: {} failed, {} hard-linked, {} unreadable directories, {} symlinks out of the tree, {} temp-file leftovers",
         not_kms.len(),
-        failures.len()
+        r.symlinks,
+        r.special,
+        r.count(Left::Failed),
+        r.count(Left::HardLinked),
+        r.count(Left::Unreadable),
+        r.count(Left::Symlink),
+        r.count(Left::Leftover),
     );
-    if failures.is_empty() {
+    if r.left.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
     let mut msg = format!(
-        "rewrap: {} file(s) failed and were left unchanged:",
-        failures.len()
+        "rewrap: {} path(s) may still need the old key (left unchanged; do not retire it yet):",
+        r.left.len()
     );
-    for f in &failures {
+    for (_, f) in &r.left {
         msg.push('\n');
         msg.push_str(f);
     }
     Err(Failure::op(msg))
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, failures: &mut Vec<String>) {
+/// Walks `dir` without following symlinks, sorting what it meets into `r`.
+fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) => return failures.push(format!("{}: {e}", dir.display())),
+        Err(e) => return r.leave(Left::Unreadable, dir, format!("cannot read directory: {e}")),
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut paths = Vec::new();
+    for e in entries {
+        match e {
+            Ok(e) => paths.push(e.path()),
+            Err(e) => return r.leave(Left::Unreadable, dir, format!("cannot read directory: {e}")),
+        }
+    }
     paths.sort();
+    let mut unsearchable = false;
     for p in paths {
-        let is_temp = p
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().contains(TEMP_MARKER));
-        match fs::symlink_metadata(&p) {
-            Ok(m) if m.is_dir() => walk(&p, files, failures),
-            Ok(m) if m.is_file() && !is_temp => files.push(p),
-            _ => {}
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        let is_temp = name
+            .as_deref()
+            .is_some_and(|n| n.starts_with('.') && n.contains(TEMP_MARKER));
+        let m = match fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                unsearchable = true;
+                continue;
+            }
+            Err(e) => {
+                r.leave(Left::Failed, &p, e);
+                continue;
+            }
+        };
+        let t = m.file_type();
+        if t.is_dir() {
+            walk(&p, roots, r);
+        } else if is_temp {
+            r.leave(
+                Left::Leftover,
+                &p,
+                "temp file left by an interrupted kms run; check it and remove it (kms clean)",
+            );
+        } else if t.is_file() {
+            r.files.push(Target {
+                shown: p.clone(),
+                real: p,
+            });
+        } else if t.is_symlink() {
+            symlink(&p, roots, r);
+        } else {
+            r.special += 1;
+            let kind = if t.is_fifo() {
+                "FIFO"
+            } else if t.is_socket() {
+                "socket"
+            } else {
+                "device"
+            };
+            r.note(&p, format!("{kind}, not a kms file, skipped"));
+        }
+    }
+    if unsearchable {
+        r.leave(
+            Left::Unreadable,
+            dir,
+            "cannot search directory (permission denied): its entries were not checked",
+        );
+    }
+}
+
+/// A symlink met inside `-r`: not followed; left when it leads to a kms file or a directory
+/// outside the roots.
+fn symlink(p: &Path, roots: &[PathBuf], r: &mut Report) {
+    r.symlinks += 1;
+    let Ok(target) = fs::canonicalize(p) else {
+        return r.note(p, "dangling symlink, skipped");
+    };
+    if roots.iter().any(|root| target.starts_with(root)) {
+        return r.note(
+            p,
+            format!(
+                "symlink, not followed (its target {} is inside the tree)",
+                target.display()
+            ),
+        );
+    }
+    let outside = match fs::metadata(&target) {
+        Ok(m) if m.is_dir() => true,
+        Ok(m) if m.is_file() => is_kms_file(&target),
+        _ => false,
+    };
+    if outside {
+        r.symlinks -= 1;
+        r.leave(
+            Left::Symlink,
+            p,
+            format!(
+                "symlink to {} outside the tree, not followed; rewrap it directly",
+                target.display()
+            ),
+        );
+    } else {
+        r.note(
+            p,
+            format!(
+                "symlink to {}, not a kms file, not followed",
+                target.display()
+            ),
+        );
+    }
+}
+
+/// Whether `path` starts like a kms file (a bounded prefix; a FIFO is never waited on).
+fn is_kms_file(path: &Path) -> bool {
+    let Ok(f) = filesafe::open_nonblocking(path) else {
+        return false;
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = Vec::new();
+    if f.take(MAX_VALUE_BYTES.min(1 << 16))
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        return false;
+    }
+    match Ciphertext::detect(&head[..head.len().min(8)]) {
+        Format::Stream => true,
+        _ => {
+            len <= MAX_VALUE_BYTES
+                && len == head.len() as u64
+                && Ciphertext::detect(&head) != Format::Unknown
         }
     }
 }
@@ -125,38 +312,102 @@ fn joined(ids: &[KeyId]) -> String {
     ids.iter().map(KeyId::as_str).collect::<Vec<_>>().join(", ")
 }
 
+type FileResult<T> = Result<T, (Left, String)>;
+
+fn failed(msg: impl Into<String>) -> (Left, String) {
+    (Left::Failed, msg.into())
+}
+
+/// Opens and locks `path`; retries when another process renamed a new file over it while
+/// this one waited for the lock.
+fn open_locked(path: &Path) -> FileResult<(File, fs::Metadata)> {
+    for _ in 0..3 {
+        let file =
+            filesafe::open_nonblocking(path).map_err(|e| failed(format!("cannot open: {e}")))?;
+        let meta = file.metadata().map_err(|e| failed(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(failed("not a regular file"));
+        }
+        filesafe::lock(&file, "", LOCK_WAIT).map_err(|e| failed(e.trim_start_matches(": ")))?;
+        let meta = file.metadata().map_err(|e| failed(e.to_string()))?;
+        if Snapshot::of(&meta).same_inode(path) {
+            return Ok((file, meta));
+        }
+    }
+    Err(failed("replaced repeatedly by other writers; try again"))
+}
+
 async fn rewrap_file(
-    path: &Path,
+    t: &Target,
     rewrapper: &Rewrapper<'_>,
     recursive: bool,
-) -> Result<Outcome, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let perms = file.metadata().map_err(|e| e.to_string())?.permissions();
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let head = reader.fill_buf().map_err(|e| format!("read failed: {e}"))?;
+) -> FileResult<Outcome> {
+    let path = t.real.as_path();
+    let (file, meta) = open_locked(path)?;
+    let snapshot = Snapshot::of(&meta);
+    let mut reader = BufReader::with_capacity(1 << 16, &file);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| failed(format!("read failed: {e}")))?;
     let stream = head.len() >= 8 && Ciphertext::detect(&head[..8]) == Format::Stream;
+    if !stream && meta.len() > MAX_VALUE_BYTES {
+        return if recursive {
+            Ok(Outcome::NotKms)
+        } else {
+            Err(failed(
+                "not a kms file (no kms magic, and too large for a BlobInfo value)",
+            ))
+        };
+    }
+    let refuse_links = |m: &fs::Metadata| -> FileResult<()> {
+        if m.nlink() > 1 {
+            return Err((
+                Left::HardLinked,
+                format!(
+                    "has {} hard links; not rewrapped, since replacing it would leave the other links under the old key (rewrap a copy, then link it again)",
+                    m.nlink()
+                ),
+            ));
+        }
+        Ok(())
+    };
     match Ciphertext::read(&mut reader) {
         Ok(Ciphertext::Stream(header)) => {
-            let r = rewrapper.stream(&header).await.map_err(|e| e.to_string())?;
+            let r = rewrapper
+                .stream(&header)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
             match &r.outcome {
-                rewrap::Outcome::Current(ids) => Ok(Outcome::Current(joined(ids))),
+                rewrap::Outcome::Current(ids) => {
+                    if rewrapper_verifies(&r) {
+                        r.check_body(&mut reader).map_err(corrupt)?;
+                    }
+                    Ok(Outcome::Current(joined(ids)))
+                }
                 rewrap::Outcome::Rewrapped { old, new } => {
+                    refuse_links(&meta)?;
                     let (old, new) = (joined(old), joined(new));
-                    replace(path, perms, |out| r.write(&mut reader, out).map(drop))?;
+                    replace(path, &meta, snapshot, |out| {
+                        r.write(&mut reader, out).map(drop)
+                    })?;
                     Ok(Outcome::Rewrapped { old, new })
                 }
             }
         }
         Ok(Ciphertext::Value(v)) => {
-            let r = rewrapper.value(&v.blob).await.map_err(|e| e.to_string())?;
+            let r = rewrapper
+                .value(&v.blob)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
             match &r.outcome {
                 rewrap::Outcome::Current(ids) => Ok(Outcome::Current(joined(ids))),
                 rewrap::Outcome::Rewrapped { old, new } => {
+                    refuse_links(&meta)?;
                     let old = match joined(old) {
                         o if o.is_empty() => "(empty)".to_owned(),
                         o => o,
                     };
-                    replace(path, perms, |out| {
+                    replace(path, &meta, snapshot, |out| {
                         let bytes = if v.text {
                             r.blob.to_text().into_bytes()
                         } else {
@@ -176,37 +427,63 @@ async fn rewrap_file(
             if recursive {
                 Ok(Outcome::NotKms)
             } else {
-                Err("not a kms file (no kms magic, not a BlobInfo value)".into())
+                Err(failed(
+                    "not a kms file (no kms magic, not a BlobInfo value)",
+                ))
             }
         }
         Err(e) => match e.root() {
-            Error::Io { source, .. } => Err(format!("read failed: {source}")),
-            _ => Err(e.to_string()),
+            Error::Io { source, .. } => Err(failed(format!("read failed: {source}"))),
+            _ => Err(corrupt(e)),
         },
     }
 }
 
-/// Replaces `path` with what `write` produces: temp file in the same directory, same
-/// permissions, fsync, rename, fsync of the directory.
+/// Whether a current stream's body is to be authenticated (`--verify` unwrapped its key).
+fn rewrapper_verifies(r: &rewrap::StreamRewrap) -> bool {
+    r.has_key()
+}
+
+/// A body or header that failed its checks.
+fn corrupt(e: Error) -> (Left, String) {
+    match e.root() {
+        Error::Io { source, .. } => failed(format!("read failed: {source}")),
+        Error::DecryptFailed => failed(
+            "corrupt: a segment does not authenticate (tampered, truncated or extended); left unchanged",
+        ),
+        _ => failed(format!("corrupt: {e}; left unchanged")),
+    }
+}
+
+/// Replaces `path` with what `write` produces: temp file in the same directory, owner and
+/// mode of the original, fsync, a check that nobody changed `path` meanwhile, rename, fsync
+/// of the directory. On any failure the temp file is removed and `path` is untouched.
 fn replace(
     path: &Path,
-    perms: fs::Permissions,
+    original: &fs::Metadata,
+    snapshot: Snapshot,
     write: impl FnOnce(&mut io::BufWriter<&File>) -> kms::Result<()>,
-) -> Result<(), String> {
-    let temp = temp_beside(path).map_err(|f| f.message)?;
+) -> FileResult<()> {
+    let temp = temp_beside(path).map_err(|f| failed(f.message))?;
     {
         let mut w = io::BufWriter::with_capacity(1 << 20, temp.as_file());
         write(&mut w).map_err(|e| match e.root() {
-            Error::Io { source, .. } => format!("write failed: {source}"),
-            _ => e.to_string(),
+            Error::Io { source, .. } => failed(format!("write failed: {source}")),
+            _ => corrupt(e),
         })?;
-        w.flush().map_err(|e| format!("write failed: {e}"))?;
+        w.flush()
+            .map_err(|e| failed(format!("write failed: {e}")))?;
     }
-    fs::set_permissions(temp.path(), perms).map_err(|e| format!("cannot set permissions: {e}"))?;
+    filesafe::keep_owner_and_mode(temp.as_file(), original).map_err(failed)?;
     temp.as_file()
         .sync_all()
-        .map_err(|e| format!("fsync failed: {e}"))?;
+        .map_err(|e| failed(format!("fsync failed: {e}")))?;
+    if !snapshot.unchanged(path) {
+        return Err(failed(
+            "changed by another writer during the rewrap; the other writer's version is kept; run rewrap again",
+        ));
+    }
     temp.persist(path)
-        .map_err(|e| format!("cannot replace: {}", e.error))?;
-    sync_dir(path).map_err(|f| f.message)
+        .map_err(|e| failed(format!("cannot replace: {}", e.error)))?;
+    sync_dir(path).map_err(|f| failed(f.message))
 }
