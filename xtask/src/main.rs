@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
+mod bench_bounds;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
