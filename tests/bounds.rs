@@ -27,12 +27,30 @@ fn require_time() -> bool {
     false
 }
 
-/// Runs `kms ARGS` under GNU time; returns its output and peak RSS in KiB.
+/// The address space the child may reserve: a buffer sized by a header's claims (1 GiB for
+/// 64 segments of 16 MiB) fails to allocate even when its pages are never touched.
+const ADDRESS_SPACE_KIB: u64 = 256 << 10;
+
+/// Runs `kms ARGS` under GNU time, within [`ADDRESS_SPACE_KIB`] of address space (two rayon
+/// threads and two malloc arenas, so the bound does not depend on the core count); returns
+/// its output and peak RSS in KiB.
 fn run_measured(s: &Scratch, args: &[&str]) -> (Output, u64) {
     let rss = s.path("rss.txt");
     let mut t = Command::new("/usr/bin/time");
-    t.arg("-f").arg("%M").arg("-o").arg(&rss).arg(support::kms_bin()).args(args);
-    t.env_clear().env("AWS_EC2_METADATA_DISABLED", "true");
+    t.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$@\""))
+        .arg("sh")
+        .arg(support::kms_bin())
+        .args(args);
+    t.env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RAYON_NUM_THREADS", "2")
+        .env("MALLOC_ARENA_MAX", "2");
     let o = output(t);
     let kib = fs::read_to_string(&rss)
         .unwrap()
@@ -70,7 +88,16 @@ fn config_files_must_be_regular_and_bounded() {
         for args in [
             vec!["check", "--offline", "-c", bad],
             vec!["encrypt", "-c", bad, "-o", "/nonexistent/x", &input],
-            vec!["encrypt", "-c", &good, "--config-kms", bad, "-o", "/nonexistent/x", &input],
+            vec![
+                "encrypt",
+                "-c",
+                &good,
+                "--config-kms",
+                bad,
+                "-o",
+                "/nonexistent/x",
+                &input,
+            ],
             vec!["config", "decrypt", "-c", &good, bad],
         ] {
             let o = run(&args);
@@ -113,7 +140,11 @@ fn blobinfo_values_are_capped_and_decode_without_amplifying_memory() {
     for args in [vec!["decrypt", "-c", &cfg, &path], vec!["inspect", &path]] {
         let (o, kib) = run_measured(&s, &args);
         assert_code(&o, 1);
-        assert!(stderr(&o).contains("key purposes"), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("key purposes"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
         assert!(kib < RSS_CAP_KIB, "{args:?}: peak RSS {kib} KiB");
     }
 }
@@ -180,7 +211,10 @@ fn large_non_kms_files_are_detected_from_a_bounded_prefix() {
     fs::create_dir(s.path("tree")).unwrap();
     // 400 MB of data that is not kms (sparse: no disk used).
     let big = s.path("tree/big.iso");
-    fs::File::create(&big).unwrap().set_len(400_000_000).unwrap();
+    fs::File::create(&big)
+        .unwrap()
+        .set_len(400_000_000)
+        .unwrap();
     let big = big.to_str().unwrap().to_owned();
     if !require_time() {
         return;

@@ -36,7 +36,14 @@ pub(crate) fn rewrap_rows(
     let work = dir.join("rewrap.kms");
     let (secs, rss) = best(3, || {
         fs::copy(enc, &work).map_err(|e| e.to_string())?;
-        timed(Command::new(kms).arg("rewrap").arg("-q").arg("-c").arg(&cfg).arg(&work))
+        timed(
+            Command::new(kms)
+                .arg("rewrap")
+                .arg("-q")
+                .arg("-c")
+                .arg(&cfg)
+                .arg(&work),
+        )
     })?;
     let (vsecs, vrss) = best(3, || {
         timed(
@@ -63,7 +70,10 @@ pub(crate) fn rewrap_rows(
             bytes,
             secs: vsecs,
             rss_kib: vrss,
-            note: format!("{:.2}x cp time; reads and authenticates only", vsecs / cp_secs),
+            note: format!(
+                "{:.2}x cp time; reads and authenticates only",
+                vsecs / cp_secs
+            ),
         },
     ])
 }
@@ -113,10 +123,15 @@ pub(crate) fn scaling_rows(kms: &Path, dir: &Path) -> Result<Vec<Row>, String> {
                 s
             })
         }),
-        ("one line of `{{decrypt(`, bytes", 100_000, &["check", "--offline"], {
-            let (c, r) = (config.clone(), root.clone());
-            Box::new(move |n| format!("{c}{r}x = \"{}\"\n", "{{decrypt(".repeat(n / 10)))
-        }),
+        (
+            "one line of `{{decrypt(`, bytes",
+            100_000,
+            &["check", "--offline"],
+            {
+                let (c, r) = (config.clone(), root.clone());
+                Box::new(move |n| format!("{c}{r}x = \"{}\"\n", "{{decrypt(".repeat(n / 10)))
+            },
+        ),
     ];
     let mut rows = Vec::new();
     for (what, n, args, gen) in cases {
@@ -141,7 +156,10 @@ pub(crate) fn scaling_rows(kms: &Path, dir: &Path) -> Result<Vec<Row>, String> {
                 secs: s,
                 rss_kib: rss,
                 note: if secs.len() == 2 {
-                    format!("{:.1}x the time of N (linear: about 10x)", secs[1] / secs[0])
+                    format!(
+                        "{:.1}x the time of N (linear: about 10x)",
+                        secs[1] / secs[0]
+                    )
                 } else {
                     "N".into()
                 },
