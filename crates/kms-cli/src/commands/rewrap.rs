@@ -8,13 +8,14 @@
 //! under the target keys; anything else is listed, and the exit code is 1.
 //!
 //! Inside `-r`, symlinks are not followed (a walk never leaves its roots nor loops): one whose
-//! target lies inside a root is covered there; one to a kms file or a directory outside the
-//! roots is listed as left. A symlink given as an argument is followed: its target is
+//! target lies inside a root is covered there; one to a file outside the roots is checked,
+//! never changed, and listed as left when that file is a kms file not under the target keys;
+//! one to a directory outside the roots is listed as left. A symlink given as an argument is followed: its target is
 //! rewrapped and the link kept. A file with other hard links is refused (replacing it would
 //! split the links, leaving the others under the old key).
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ enum Left {
 struct Target {
     shown: PathBuf,
     real: PathBuf,
+    /// The target of a symlink met inside `-r` that leads out of the tree: checked only.
+    outside: bool,
 }
 
 #[derive(Default)]
@@ -100,6 +103,7 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
                 r.files.push(Target {
                     shown: p.clone(),
                     real,
+                    outside: false,
                 });
             }
             Ok(_) => r.leave(Left::Failed, p, "not a regular file"),
@@ -151,7 +155,7 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
         println!("{p}: {note}");
     }
     println!(
-        "rewrap: {changed} rewrapped, {current} already current, {} not kms files, {} symlinks not followed, {} special files skipped; left: {} failed, {} hard-linked, {} unreadable directories, {} symlinks out of the tree, {} temp-file leftovers",
+        "rewrap: {changed} rewrapped, {current} already current, {} not kms files, {} symlinks not followed, {} special files skipped; left (still under other keys, or unknown): {} failed, {} hard-linked, {} unreadable directories, {} symlinks out of the tree, {} temp-file leftovers",
         not_kms.len(),
         r.symlinks,
         r.special,
@@ -219,6 +223,7 @@ fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
             r.files.push(Target {
                 shown: p.clone(),
                 real: p,
+                outside: false,
             });
         } else if t.is_symlink() {
             symlink(&p, roots, r);
@@ -259,52 +264,29 @@ fn symlink(p: &Path, roots: &[PathBuf], r: &mut Report) {
             ),
         );
     }
-    let outside = match fs::metadata(&target) {
-        Ok(m) if m.is_dir() => true,
-        Ok(m) if m.is_file() => is_kms_file(&target),
-        _ => false,
-    };
-    if outside {
-        r.symlinks -= 1;
-        r.leave(
-            Left::Symlink,
-            p,
-            format!(
-                "symlink to {} outside the tree, not followed; rewrap it directly",
-                target.display()
-            ),
-        );
-    } else {
-        r.note(
-            p,
-            format!(
-                "symlink to {}, not a kms file, not followed",
-                target.display()
-            ),
-        );
-    }
-}
-
-/// Whether `path` starts like a kms file (a bounded prefix; a FIFO is never waited on).
-fn is_kms_file(path: &Path) -> bool {
-    let Ok(f) = filesafe::open_nonblocking(path) else {
-        return false;
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut head = Vec::new();
-    if f.take(MAX_VALUE_BYTES.min(1 << 16))
-        .read_to_end(&mut head)
-        .is_err()
-    {
-        return false;
-    }
-    match Ciphertext::detect(&head[..head.len().min(8)]) {
-        Format::Stream => true,
-        _ => {
-            len <= MAX_VALUE_BYTES
-                && len == head.len() as u64
-                && Ciphertext::detect(&head) != Format::Unknown
+    match fs::metadata(&target) {
+        Ok(m) if m.is_dir() => {
+            r.leave(
+                Left::Symlink,
+                p,
+                format!(
+                    "symlink to the directory {} outside the tree, not followed; rewrap it directly",
+                    target.display()
+                ),
+            );
         }
+        Ok(m) if m.is_file() => r.files.push(Target {
+            shown: p.to_path_buf(),
+            real: target,
+            outside: true,
+        }),
+        _ => r.note(
+            p,
+            format!(
+                "symlink to {}, not a regular file, skipped",
+                target.display()
+            ),
+        ),
     }
 }
 
@@ -385,6 +367,7 @@ async fn rewrap_file(
                     Ok(Outcome::Current(joined(ids)))
                 }
                 rewrap::Outcome::Rewrapped { old, new } => {
+                    not_outside(t)?;
                     refuse_links(&meta)?;
                     let (old, new) = (joined(old), joined(new));
                     replace(path, &meta, snapshot, |out| {
@@ -402,6 +385,7 @@ async fn rewrap_file(
             match &r.outcome {
                 rewrap::Outcome::Current(ids) => Ok(Outcome::Current(joined(ids))),
                 rewrap::Outcome::Rewrapped { old, new } => {
+                    not_outside(t)?;
                     refuse_links(&meta)?;
                     let old = match joined(old) {
                         o if o.is_empty() => "(empty)".to_owned(),
@@ -437,6 +421,20 @@ async fn rewrap_file(
             _ => Err(corrupt(e)),
         },
     }
+}
+
+/// A symlink's target outside the tree is checked, never changed.
+fn not_outside(t: &Target) -> FileResult<()> {
+    if t.outside {
+        return Err((
+            Left::Symlink,
+            format!(
+                "symlink to {} outside the tree, not followed, and that file is not under the target keys; rewrap it directly",
+                t.real.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a current stream's body is to be authenticated (`--verify` unwrapped its key).
