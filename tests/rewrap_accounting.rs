@@ -334,3 +334,122 @@ fn long_file_names_rewrap() {
     assert_code(&run(&["rewrap", "-c", &e.both, &f]), 0);
     assert!(e.under_new(&f, 100));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server-side rewrap (AWS KMS ReEncrypt, against moto through the fault proxy).
+
+fn awskms_stanza(purpose: &str, key: &str, endpoint: &str) -> String {
+    format!(
+        "kms \"awskms\" {{\n  purpose = \"{purpose}\"\n  region = \"us-east-1\"\n  kms_key_id = \"{key}\"\n  endpoint = \"{endpoint}\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n}}\n",
+        kms_testsupport::ACCESS_KEY,
+        kms_testsupport::SECRET_KEY
+    )
+}
+
+#[test]
+fn server_side_rewrap_checks_structure_without_decrypt_and_never_loses_an_update() {
+    if !kms_testsupport::integration_enabled() {
+        return;
+    }
+    let moto = kms_testsupport::Moto::start();
+    let proxy = kms_testsupport::Proxy::start(&moto.endpoint);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let key1 = rt.block_on(moto.create_key());
+    let key2 = rt.block_on(moto.create_key());
+    let s = Scratch::new();
+    let old = s.write("old.hcl", awskms_stanza("root", &key1, &proxy.endpoint));
+    let cfg = s.write(
+        "cfg.hcl",
+        awskms_stanza("root", &key2, &proxy.endpoint)
+            + &awskms_stanza("previous-root", &key1, &proxy.endpoint),
+    );
+    let input = s.write("plain.bin", data(200_000));
+    let make = |name: &str| {
+        let p = s.p(name);
+        assert_code(&run(&["encrypt", "-c", &old, "-o", &p, &input]), 0);
+        p
+    };
+
+    // ReEncrypt: no Decrypt call; the body's structure is checked against the header.
+    let a = make("a.kms");
+    proxy.reset_counts();
+    let o = run(&["rewrap", "-c", &cfg, &a]);
+    assert_code(&o, 0);
+    assert_eq!(proxy.count("Decrypt"), 0, "{:?}", proxy.counts());
+    assert_eq!(proxy.count("ReEncrypt"), 1, "{:?}", proxy.counts());
+    // The body: three full segments and a final one of 3,392 bytes plus its tag. Lengths
+    // that cannot be whole segments of the header's size are refused without a key.
+    let good = fs::read(make("good.kms")).unwrap();
+    let (seg, last) = (65_536 + 16, 200_000 - 3 * 65_536 + 16);
+    let hlen = good.len() - 3 * seg - last;
+    let grow = |n: usize| [&good[..], &vec![0u8; n][..]].concat();
+    for (what, bytes) in [
+        (
+            "cut to 5 bytes of the final segment",
+            good[..hlen + 3 * seg + 5].to_vec(),
+        ),
+        ("extended by a segment of a bare tag", grow(seg - last + 16)),
+        ("extended by 10 bytes past a segment", grow(seg - last + 10)),
+    ] {
+        let p = s.write("bad.kms", &bytes);
+        proxy.reset_counts();
+        let o = run(&["rewrap", "-c", &cfg, &p]);
+        assert_code(&o, 1);
+        assert!(stderr(&o).contains("corrupt"), "{what}: {}", stderr(&o));
+        assert_eq!(fs::read(&p).unwrap(), bytes, "{what}: byte-identical");
+        assert_eq!(proxy.count("Decrypt"), 0, "{what}: {:?}", proxy.counts());
+    }
+    // --verify: one Decrypt per file, and every segment authenticated, which finds a cut at a
+    // segment boundary that the structure alone cannot show.
+    let b = make("b.kms");
+    proxy.reset_counts();
+    assert_code(&run(&["rewrap", "--verify", "-c", &cfg, &b]), 0);
+    assert_eq!(proxy.count("Decrypt"), 1, "{:?}", proxy.counts());
+    // The final segment dropped whole.
+    let cut = s.write("cut.kms", &good[..hlen + 3 * seg]);
+    let o = run(&["rewrap", "--verify", "-c", &cfg, &cut]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("corrupt"), "{}", stderr(&o));
+
+    // No lost update: another writer replaces the file while ReEncrypt is in flight.
+    let c = make("c.kms");
+    let newer = make("newer.kms");
+    let newer_bytes = fs::read(&newer).unwrap();
+    proxy.reset_counts();
+    proxy.set_fault(kms_testsupport::Fault::Delay(Duration::from_secs(2)));
+    let mut child = kms()
+        .args(["rewrap", "-c", &cfg, &c])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while proxy.count("ReEncrypt") == 0 {
+        assert!(
+            start.elapsed() < support::HANG,
+            "rewrap never reached ReEncrypt"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    fs::rename(&newer, &c).unwrap();
+    support::wait_bounded(&mut child, "rewrap during a concurrent replace");
+    let o = child.wait_with_output().unwrap();
+    proxy.set_fault(kms_testsupport::Fault::None);
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("changed by another writer"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read(&c).unwrap(),
+        newer_bytes,
+        "the other writer's version is kept"
+    );
+    assert!(
+        !s.files().iter().any(|f| f.contains(".kms-tmp-")),
+        "no temp file left: {:?}",
+        s.files()
+    );
+}

@@ -276,6 +276,7 @@ fn oracle_fuzz(args: &[String]) -> Result<(), String> {
 const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
     "cli",
+    "rewrap_accounting",
     "faults",
     "secrets",
     "config_markers",
