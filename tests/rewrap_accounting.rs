@@ -319,6 +319,18 @@ fn owner_and_mode_survive_rewrap_and_config_overwrite() {
             assert_eq!((m.uid(), m.gid()), (4242, 4343), "{p}: owner");
         }
     }
+    // Decrypting in place keeps the owner, and only the owner's permission bits: the file
+    // now holds secrets.
+    assert_code(
+        &run(&["config", "decrypt", "-c", &keys, "--overwrite", &cfg_file]),
+        0,
+    );
+    assert!(fs::read_to_string(&cfg_file).unwrap().contains("hunter2"));
+    let m = fs::metadata(&cfg_file).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o600, "decrypted: mode");
+    if root {
+        assert_eq!((m.uid(), m.gid()), (4242, 4343), "decrypted: owner");
+    }
 }
 
 #[test]

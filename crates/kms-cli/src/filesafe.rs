@@ -7,7 +7,7 @@
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -109,14 +109,19 @@ impl Snapshot {
     }
 }
 
-/// Gives `temp` the owner, group and permission bits of `original` (the file it replaces).
+/// Gives `temp` the owner, group and permission bits of `original` (the file it replaces),
+/// the bits limited to `mode_mask`.
 /// The owner is kept as root; a user who does not own the file (or is not in its group)
 /// cannot keep them, and the file is refused rather than silently changing hands. Extended
 /// attributes (ACLs, SELinux labels, user xattrs) are not copied.
 ///
 /// # Errors
 /// A one-line reason.
-pub(crate) fn keep_owner_and_mode(temp: &File, original: &Metadata) -> Result<(), String> {
+pub(crate) fn keep_owner_and_mode(
+    temp: &File,
+    original: &Metadata,
+    mode_mask: u32,
+) -> Result<(), String> {
     let now = temp
         .metadata()
         .map_err(|e| format!("cannot stat the temp file: {e}"))?;
@@ -132,6 +137,8 @@ pub(crate) fn keep_owner_and_mode(temp: &File, original: &Metadata) -> Result<()
         )?;
     }
     // After chown, which clears set-id bits.
-    temp.set_permissions(original.permissions())
-        .map_err(|e| format!("cannot set permissions: {e}"))
+    temp.set_permissions(std::fs::Permissions::from_mode(
+        original.permissions().mode() & mode_mask & 0o7777,
+    ))
+    .map_err(|e| format!("cannot set permissions: {e}"))
 }

@@ -63,8 +63,9 @@ pub(crate) enum Output {
         writer: io::BufWriter<File>,
         /// The existing target, locked (filesafe::lock) until the rename, and its metadata.
         existing: Option<(File, fs::Metadata)>,
-        /// Give the new file the existing one's owner and mode (`config --overwrite`).
-        keep_owner: bool,
+        /// Give the new file the existing one's owner and its mode limited to this mask
+        /// (`config --overwrite`).
+        keep_owner: Option<u32>,
     },
 }
 
@@ -105,14 +106,15 @@ impl Output {
             target: target.to_path_buf(),
             writer: io::BufWriter::with_capacity(1 << 20, writer),
             existing,
-            keep_owner: false,
+            keep_owner: None,
         })
     }
 
-    /// The new file keeps the replaced file's owner (as root) and mode.
-    pub(crate) fn keep_owner_and_mode(&mut self) {
+    /// The new file keeps the replaced file's owner (as root) and its mode bits within
+    /// `mode_mask`.
+    pub(crate) fn keep_owner_and_mode(&mut self, mode_mask: u32) {
         if let Output::File { keep_owner, .. } = self {
-            *keep_owner = true;
+            *keep_owner = Some(mode_mask);
         }
     }
 
@@ -142,8 +144,8 @@ impl Output {
                     .flush()
                     .map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
                 drop(writer);
-                if let (true, Some((_, meta))) = (keep_owner, &existing) {
-                    crate::filesafe::keep_owner_and_mode(temp.as_file(), meta)
+                if let (Some(mask), Some((_, meta))) = (keep_owner, &existing) {
+                    crate::filesafe::keep_owner_and_mode(temp.as_file(), meta, mask)
                         .map_err(|e| Failure::op(format!("{name}: {e}")))?;
                 }
                 if sync {

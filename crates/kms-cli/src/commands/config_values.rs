@@ -62,7 +62,12 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
         false,
     )?;
     if a.overwrite {
-        out.keep_owner_and_mode();
+        // Decrypted values are secrets: the file keeps its owner, but only its owner's
+        // permission bits (as decrypt -o makes files of mode 0600).
+        out.keep_owner_and_mode(match direction {
+            Direction::Encrypt => 0o7777,
+            Direction::Decrypt => 0o700,
+        });
     }
     out.writer()
         .write_all(result.as_bytes())

@@ -472,7 +472,7 @@ fn replace(
         w.flush()
             .map_err(|e| failed(format!("write failed: {e}")))?;
     }
-    filesafe::keep_owner_and_mode(temp.as_file(), original).map_err(failed)?;
+    filesafe::keep_owner_and_mode(temp.as_file(), original, 0o7777).map_err(failed)?;
     temp.as_file()
         .sync_all()
         .map_err(|e| failed(format!("fsync failed: {e}")))?;
