@@ -72,7 +72,7 @@ fn recursive_rewrap_accounts_for_links_special_files_and_leftovers() {
     std::os::unix::fs::symlink("/nonexistent/x", e.s.path("tree/dangling")).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
-        &e.s.path("tree/fifo"),
+        e.s.path("tree/fifo"),
         rustix::fs::FileType::Fifo,
         rustix::fs::Mode::from_raw_mode(0o600),
         0,

@@ -62,7 +62,7 @@ pub(crate) enum Output {
         target: PathBuf,
         writer: io::BufWriter<File>,
         /// The existing target, locked (filesafe::lock) until the rename, and its metadata.
-        existing: Option<(File, fs::Metadata)>,
+        existing: Option<Box<(File, fs::Metadata)>>,
         /// Give the new file the existing one's owner and its mode limited to this mask
         /// (`config --overwrite`).
         keep_owner: Option<u32>,
@@ -105,7 +105,7 @@ impl Output {
             temp,
             target: target.to_path_buf(),
             writer: io::BufWriter::with_capacity(1 << 20, writer),
-            existing,
+            existing: existing.map(Box::new),
             keep_owner: None,
         })
     }
@@ -144,8 +144,8 @@ impl Output {
                     .flush()
                     .map_err(|e| Failure::op(format!("{name}: write failed: {e}")))?;
                 drop(writer);
-                if let (Some(mask), Some((_, meta))) = (keep_owner, &existing) {
-                    crate::filesafe::keep_owner_and_mode(temp.as_file(), meta, mask)
+                if let (Some(mask), Some(existing)) = (keep_owner, &existing) {
+                    crate::filesafe::keep_owner_and_mode(temp.as_file(), &existing.1, mask)
                         .map_err(|e| Failure::op(format!("{name}: {e}")))?;
                 }
                 if sync {
