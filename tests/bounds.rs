@@ -113,6 +113,31 @@ fn config_files_must_be_regular_and_bounded() {
 }
 
 #[test]
+fn file_values_must_be_regular_and_bounded() {
+    // awskms credentials may come from file:// (as go-kms-wrapping resolves them).
+    let s = Scratch::new();
+    let fifo = s.path("fifo");
+    mkfifo(&fifo);
+    let big = s.path("big");
+    fs::File::create(&big).unwrap().set_len(65 << 10).unwrap();
+    for bad in [fifo.to_str().unwrap(), "/dev/zero", big.to_str().unwrap()] {
+        let cfg = s.write(
+            "aws.hcl",
+            format!(
+                "kms \"awskms\" {{\n  purpose = \"root\"\n  region = \"us-east-1\"\n  kms_key_id = \"alias/x\"\n  access_key = \"file://{bad}\"\n  secret_key = \"s\"\n}}\n"
+            ),
+        );
+        let o = run(&["check", "--offline", "-c", &cfg]);
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains("not a regular file") || err.contains("larger than"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn blobinfo_values_are_capped_and_decode_without_amplifying_memory() {
     let s = Scratch::new();
     let cfg = s.write("c.hcl", aead_config(&[("root", KEY_A, "a")]));

@@ -246,6 +246,46 @@ fn also_is_not_current_while_an_also_key_is_missing() {
     assert!(out(&o).contains("already under"), "{}", out(&o));
 }
 
+#[test]
+fn a_key_id_shared_with_another_stanza_is_confirmed_before_current() {
+    // key_id is optional and free: the root key was replaced, and the old key (same id) still
+    // serves another purpose. Matching ids must not call a file under the old key current.
+    let s = Scratch::new();
+    let before = s.write("before.hcl", aead_config(&[("root", KEY_B, "k")]));
+    let cfg = s.write(
+        "cfg.hcl",
+        aead_config(&[("root", KEY_A, "k"), ("worker-auth", KEY_B, "k")]),
+    );
+    let root_only = s.write("root.hcl", aead_config(&[("root", KEY_A, "k")]));
+    let input = s.write("in.bin", data(2000));
+    let f = s.p("f.kms");
+    assert_code(&run(&["encrypt", "-c", &before, "-o", &f, &input]), 0);
+    let v = s.p("v.blob");
+    assert_code(
+        &run(&["encrypt", "--value", "-c", &before, "-o", &v, &input]),
+        0,
+    );
+    for p in [&f, &v] {
+        assert_code(&run(&["decrypt", "-c", &root_only, p]), 1);
+        let o = run(&["rewrap", "-c", &cfg, p]);
+        assert_code(&o, 0);
+        assert!(!out(&o).contains("already under"), "{p}: {}", out(&o));
+        let o = run(&["decrypt", "-c", &root_only, p]);
+        assert_code(&o, 0);
+        assert_eq!(o.stdout, data(2000));
+        let o = run(&["rewrap", "-c", &cfg, p]);
+        assert!(out(&o).contains("already under"), "{p}: {}", out(&o));
+    }
+    // A value holds one wrapped key: --also cannot be met, and is refused for it.
+    let both = s.write(
+        "both.hcl",
+        aead_config(&[("root", KEY_A, "k"), ("recovery", KEY_C, "r")]),
+    );
+    let o = run(&["rewrap", "-c", &both, "--also", "recovery", &v]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("--also cannot apply"), "{}", stderr(&o));
+}
+
 /// Holds an exclusive flock on `path` (as a kms process would) until dropped.
 fn hold_lock(path: &str) -> fs::File {
     let f = fs::File::open(path).unwrap();

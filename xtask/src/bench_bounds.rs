@@ -157,7 +157,7 @@ pub(crate) fn scaling_rows(kms: &Path, dir: &Path) -> Result<Vec<Row>, String> {
                 rss_kib: rss,
                 note: if secs.len() == 2 {
                     format!(
-                        "{:.1}x the time of N (linear: about 10x)",
+                        "{:.1}x the time of N (linear: at most about 10x, startup included)",
                         secs[1] / secs[0]
                     )
                 } else {

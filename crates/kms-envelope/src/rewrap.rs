@@ -90,10 +90,23 @@ impl<'a> Rewrapper<'a> {
         self
     }
 
+    /// Whether another configured wrapper has `t`'s kind and key id (two aead stanzas sharing
+    /// a key_id, or with none): then a matching id does not show that `t` wrapped the data.
+    fn ambiguous(&self, t: &dyn Backend) -> bool {
+        self.targets
+            .iter()
+            .chain(&self.sources)
+            .filter(|o| {
+                !std::ptr::addr_eq(**o, t) && o.kind() == t.kind() && o.key_id() == t.key_id()
+            })
+            .count()
+            > 0
+    }
+
     /// Whether the recorded entries are exactly the targets: each target matches its own
-    /// entry (same kind and key id), one to one. Two targets that cannot be told apart by kind
-    /// and key id (two aead stanzas sharing a key_id, or with none) are each confirmed by
-    /// unwrapping an entry, so a file missing one of them is never called current.
+    /// entry (same kind and key id), one to one. A target that cannot be told apart from
+    /// another configured wrapper by kind and key id is confirmed by unwrapping an entry, so a
+    /// file missing one of the target keys is never called current.
     async fn is_current(&self, header: &Header) -> bool {
         if header.entries.len() != self.targets.len() {
             return false;
@@ -101,12 +114,7 @@ impl<'a> Rewrapper<'a> {
         let ctx = header.wrap_context();
         let mut used = vec![false; header.entries.len()];
         for t in &self.targets {
-            let ambiguous = self
-                .targets
-                .iter()
-                .filter(|o| o.kind() == t.kind() && o.key_id() == t.key_id())
-                .count()
-                > 1;
+            let ambiguous = self.ambiguous(*t);
             let mut found = false;
             for (i, e) in header.entries.iter().enumerate() {
                 if used[i] || e.kind != t.kind() || &e.key_id != t.key_id() {
@@ -202,19 +210,31 @@ impl<'a> Rewrapper<'a> {
         Ok(r.outcome)
     }
 
-    /// A value under the first target key. Current means it records exactly that (non-empty)
-    /// key id. Envelope values get a new wrapped data key (no context, as go-kms-wrapping);
+    /// A value under the target key. Current means it records exactly that (non-empty) key
+    /// id, confirmed by decrypting when another configured wrapper shares it. Envelope values get a new wrapped data key (no context, as go-kms-wrapping);
     /// direct values are decrypted and encrypted again.
     ///
     /// # Errors
     /// Backend and selection errors; [`Error::DecryptFailed`].
     pub async fn value(&self, blob: &BlobInfo) -> Result<ValueRewrap> {
+        if self.targets.len() > 1 {
+            return Err(Error::InvalidInput(
+                "a BlobInfo value holds one wrapped key, so --also cannot apply; use the stream format for multi-key data".into(),
+            ));
+        }
         let target = self.targets[0];
         let old = blob.recorded_key_id();
         if self.verify {
             decrypt_value(&self.sources, blob, b"", self.purpose).await?;
         }
-        if &old == target.key_id() && !old.is_empty() {
+        // An id shared with another configured wrapper is confirmed by decrypting.
+        let current = &old == target.key_id()
+            && !old.is_empty()
+            && (!self.ambiguous(target)
+                || decrypt_value(&[target], blob, b"", self.purpose)
+                    .await
+                    .is_ok());
+        if current {
             return Ok(ValueRewrap {
                 outcome: Outcome::Current(vec![old]),
                 blob: blob.clone(),

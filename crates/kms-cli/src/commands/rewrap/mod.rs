@@ -10,13 +10,13 @@
 //! Inside `-r`, symlinks are not followed (a walk never leaves its roots nor loops): one whose
 //! target lies inside a root is covered there; one to a file outside the roots is checked,
 //! never changed, and listed as left when that file is a kms file not under the target keys;
-//! one to a directory outside the roots is listed as left. A symlink given as an argument is followed: its target is
-//! rewrapped and the link kept. A file with other hard links is refused (replacing it would
-//! split the links, leaving the others under the old key).
+//! one to a directory outside the roots is listed as left. A symlink given as an argument is
+//! followed: its target is rewrapped and the link kept. A file with other hard links is
+//! refused (replacing it would split the links, leaving the others under the old key).
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -28,52 +28,16 @@ use super::common::{build_encrypt_keyring, load_config};
 use crate::cli::RewrapArgs;
 use crate::failure::{CliResult, Failure};
 use crate::filesafe::{self, Snapshot, LOCK_WAIT};
-use crate::io::{sync_dir, temp_beside, TEMP_MARKER};
+use crate::io::{sync_dir, temp_beside};
+
+mod walk;
+
+use walk::{walk, Left, Report, Target};
 
 enum Outcome {
     Rewrapped { old: String, new: String },
     Current(String),
     NotKms,
-}
-
-/// Why a path is not (known to be) under the target keys.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Left {
-    Failed,
-    HardLinked,
-    Unreadable,
-    Symlink,
-    Leftover,
-}
-
-/// A file to rewrap: as shown, and the path actually replaced (a symlink argument's target).
-struct Target {
-    shown: PathBuf,
-    real: PathBuf,
-    /// The target of a symlink met inside `-r` that leads out of the tree: checked only.
-    outside: bool,
-}
-
-#[derive(Default)]
-struct Report {
-    files: Vec<Target>,
-    /// Paths reported but not failing: (path, note).
-    notes: Vec<(String, String)>,
-    left: Vec<(Left, String)>,
-    symlinks: usize,
-    special: usize,
-}
-
-impl Report {
-    fn leave(&mut self, why: Left, path: &Path, msg: impl std::fmt::Display) {
-        self.left.push((why, format!("{}: {msg}", path.display())));
-    }
-    fn note(&mut self, path: &Path, msg: impl Into<String>) {
-        self.notes.push((path.display().to_string(), msg.into()));
-    }
-    fn count(&self, why: Left) -> usize {
-        self.left.iter().filter(|(w, _)| *w == why).count()
-    }
 }
 
 pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
@@ -177,117 +141,6 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
         msg.push_str(f);
     }
     Err(Failure::op(msg))
-}
-
-/// Walks `dir` without following symlinks, sorting what it meets into `r`.
-fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => return r.leave(Left::Unreadable, dir, format!("cannot read directory: {e}")),
-    };
-    let mut paths = Vec::new();
-    for e in entries {
-        match e {
-            Ok(e) => paths.push(e.path()),
-            Err(e) => return r.leave(Left::Unreadable, dir, format!("cannot read directory: {e}")),
-        }
-    }
-    paths.sort();
-    let mut unsearchable = false;
-    for p in paths {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-        let is_temp = name
-            .as_deref()
-            .is_some_and(|n| n.starts_with('.') && n.contains(TEMP_MARKER));
-        let m = match fs::symlink_metadata(&p) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                unsearchable = true;
-                continue;
-            }
-            Err(e) => {
-                r.leave(Left::Failed, &p, e);
-                continue;
-            }
-        };
-        let t = m.file_type();
-        if t.is_dir() {
-            walk(&p, roots, r);
-        } else if is_temp {
-            r.leave(
-                Left::Leftover,
-                &p,
-                "temp file left by an interrupted kms run; check it and remove it (kms clean)",
-            );
-        } else if t.is_file() {
-            r.files.push(Target {
-                shown: p.clone(),
-                real: p,
-                outside: false,
-            });
-        } else if t.is_symlink() {
-            symlink(&p, roots, r);
-        } else {
-            r.special += 1;
-            let kind = if t.is_fifo() {
-                "FIFO"
-            } else if t.is_socket() {
-                "socket"
-            } else {
-                "device"
-            };
-            r.note(&p, format!("{kind}, not a kms file, skipped"));
-        }
-    }
-    if unsearchable {
-        r.leave(
-            Left::Unreadable,
-            dir,
-            "cannot search directory (permission denied): its entries were not checked",
-        );
-    }
-}
-
-/// A symlink met inside `-r`: not followed; left when it leads to a kms file or a directory
-/// outside the roots.
-fn symlink(p: &Path, roots: &[PathBuf], r: &mut Report) {
-    r.symlinks += 1;
-    let Ok(target) = fs::canonicalize(p) else {
-        return r.note(p, "dangling symlink, skipped");
-    };
-    if roots.iter().any(|root| target.starts_with(root)) {
-        return r.note(
-            p,
-            format!(
-                "symlink, not followed (its target {} is inside the tree)",
-                target.display()
-            ),
-        );
-    }
-    match fs::metadata(&target) {
-        Ok(m) if m.is_dir() => {
-            r.leave(
-                Left::Symlink,
-                p,
-                format!(
-                    "symlink to the directory {} outside the tree, not followed; rewrap it directly",
-                    target.display()
-                ),
-            );
-        }
-        Ok(m) if m.is_file() => r.files.push(Target {
-            shown: p.to_path_buf(),
-            real: target,
-            outside: true,
-        }),
-        _ => r.note(
-            p,
-            format!(
-                "symlink to {}, not a regular file, skipped",
-                target.display()
-            ),
-        ),
-    }
 }
 
 fn joined(ids: &[KeyId]) -> String {
