@@ -836,17 +836,28 @@ fn kill_9_during_rewrap_leaves_the_old_file_or_the_complete_new_one() {
         tally.missed,
         tally.largest_temp
     );
-    // `rewrap -r` walks past the stale temp files: neither rewrapped nor listed.
+    // `rewrap -r` does not rewrap the stale temp files, but reports each of them as left
+    // (one of an interrupted rewrap is a kms file under the old key), so it exits 1.
     restore(&s);
-    let out = run_ok(
-        kms().args(["rewrap", "-c", &both, "-r", &s.p("")]),
-        "rewrap -r after the kills",
-    );
-    let out = String::from_utf8(out).unwrap();
+    let o = kms()
+        .args(["rewrap", "-c", &both, "-r", &s.p("")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "rewrap -r after the kills");
+    let out = String::from_utf8(o.stdout).unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
     assert!(
         !out.contains(TEMP_MARKER),
         "rewrap -r touched temp files: {out}"
     );
+    for temp in &known {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(temp.as_str()) && l.contains("interrupted kms run")),
+            "{temp} not reported: {err}"
+        );
+    }
     assert!(out.contains("old -> new"), "{out}");
     assert!(s.decrypt("new.hcl", target) == plain);
     stale_temps_stay_until_deleted(&s, target, &known, || {

@@ -596,21 +596,32 @@ fn encrypt_value_refuses_what_it_cannot_write() {
         b"x",
     );
     assert_code_for("previous-root", &o, 2);
-    // A value kms decrypt could not read back (over 64 MiB) is refused; the same input as
-    // binary fits, and opens.
-    let big = vec![0u8; 50 << 20];
-    let o = run_stdin(&["encrypt", "--value", "-c", &cfg, "-o", &out], &big);
-    assert_code_for("a 50 MiB text value", &o, 2);
-    support::assert_one_line("a 50 MiB text value", &stderr(&o));
-    assert!(!e.exists("v.out"));
-    let o = run_stdin(
-        &["encrypt", "--value", "--binary", "-c", &cfg, "-o", &out],
-        &big,
-    );
-    assert_code_for("a 50 MiB binary value", &o, 0);
-    let o = kms_decrypt(&cfg, "root", None, &out);
-    assert_code_for("decrypt of the 50 MiB value", &o, 0);
-    assert!(o.stdout == big);
+    // A value over the 16 MiB BlobInfo cap is refused, in either form, pointing to the
+    // stream format; 15 MiB fits, and opens, as binary and as text.
+    let big = vec![0u8; 17 << 20];
+    for binary in [false, true] {
+        let mut args = vec!["encrypt", "--value", "-c", &cfg, "-o", &out];
+        if binary {
+            args.push("--binary");
+        }
+        let o = run_stdin(&args, &big);
+        assert_code_for("a 17 MiB value", &o, 2);
+        support::assert_one_line("a 17 MiB value", &stderr(&o));
+        assert!(stderr(&o).contains("stream"), "{}", stderr(&o));
+        assert!(!e.exists("v.out"));
+    }
+    let big = vec![0u8; 15 << 20];
+    for binary in [false, true] {
+        let mut args = vec!["encrypt", "--value", "-c", &cfg, "-o", &out];
+        if binary {
+            args.push("--binary");
+        }
+        let o = run_stdin(&args, &big);
+        assert_code_for("a 15 MiB value", &o, 0);
+        let o = kms_decrypt(&cfg, "root", None, &out);
+        assert_code_for("decrypt of the 15 MiB value", &o, 0);
+        assert!(o.stdout == big);
+    }
     // Round trip through a file, binary, read back by kms decrypt.
     let o = run_stdin(
         &[

@@ -18,9 +18,13 @@ pub(crate) const KEY_B: &str = "d8p8F1KCBdo+dt02M0mFgA3017LmUgnz6wTEyLq88VY=";
 /// How long any one command may run before the test fails instead of hanging.
 pub(crate) const HANG: Duration = Duration::from_secs(120);
 
-/// The `kms` binary under test.
+/// The `kms` binary under test: this build's, or `KMS_TEST_BIN` (to show that a test fails
+/// on an older build).
 pub(crate) fn kms_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kms")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("KMS_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kms").to_owned())
+    })
 }
 
 /// `kms` with none of the host's kms, logging or AWS settings; instance metadata and the

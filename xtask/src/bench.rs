@@ -4,7 +4,9 @@
 //! (a) raw AES-256-GCM on one core; (b) `cp` of the file; (c) `kms encrypt`/`decrypt` file to
 //! file with aead and with awskms on moto; (d) the AWS Encryption CLI against `kms` on a
 //! 256 MiB file with the same moto key; (e) 10,000 1 KiB values with and without data-key
-//! caching against moto, with KMS call counts. Nothing here asserts on time.
+//! caching against moto, with KMS call counts; (f) rewrap (every segment authenticated) and
+//! rewrap --verify; (g) config reading at N and 10N kms blocks, markers and a one-line
+//! marker flood (bench_bounds.rs). Nothing here asserts on time.
 //!
 //! moto comes from the tests' own harness (kms-testsupport's `kms-moto` binary), and row (e)
 //! is kms-testsupport's `cache_bench` binary (feature `bench`).
@@ -17,16 +19,16 @@ use std::time::Instant;
 
 use crate::{cargo, root};
 
-struct Row {
-    name: String,
-    bytes: u64,
-    secs: f64,
-    rss_kib: Option<u64>,
-    note: String,
+pub(crate) struct Row {
+    pub(crate) name: String,
+    pub(crate) bytes: u64,
+    pub(crate) secs: f64,
+    pub(crate) rss_kib: Option<u64>,
+    pub(crate) note: String,
 }
 
 /// Runs `cmd` under /usr/bin/time (when present) for peak RSS; returns (seconds, KiB).
-fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
+pub(crate) fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
     let rss_file = std::env::temp_dir().join(format!("kms-bench-rss-{}", std::process::id()));
     let use_time = Path::new("/usr/bin/time").exists();
     let mut full = if use_time {
@@ -69,7 +71,7 @@ fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
 }
 
 /// The best of `n` runs (least disturbed by the shared machine).
-fn best(
+pub(crate) fn best(
     n: usize,
     mut f: impl FnMut() -> Result<(f64, Option<u64>), String>,
 ) -> Result<(f64, Option<u64>), String> {
@@ -235,6 +237,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if fs::read(&dec).map_err(|e| e.to_string())? != fs::read(&input).map_err(|e| e.to_string())? {
         return Err("decrypted output differs from the input".into());
     }
+
+    // (f) rewrap's checks; (g) config reading at N and 10N.
+    rows.extend(crate::bench_bounds::rewrap_rows(
+        &kms, &dir, &enc, bytes, cp_secs,
+    )?);
+    rows.extend(crate::bench_bounds::scaling_rows(&kms, &dir)?);
 
     let mut extra = String::new();
     if !skip_aws {

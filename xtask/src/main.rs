@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
+mod bench_bounds;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -275,6 +276,7 @@ fn oracle_fuzz(args: &[String]) -> Result<(), String> {
 const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
     "cli",
+    "rewrap_accounting",
     "faults",
     "secrets",
     "config_markers",

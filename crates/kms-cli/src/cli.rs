@@ -90,7 +90,8 @@ pub(crate) struct EncryptArgs {
     pub(crate) aad: Option<String>,
     /// Write a go-kms-wrapping BlobInfo value (what Boundary holds, e.g. in {{decrypt(..)}})
     /// instead of a stream: base64url text without padding, as `boundary config encrypt`.
-    /// The input is read whole; the value may have up to 64 MiB, what `kms decrypt` reads.
+    /// The input is read whole; a value is at most 16 MiB (the BlobInfo cap); larger data
+    /// belongs in a stream.
     #[arg(long, conflicts_with = "also")]
     pub(crate) value: bool,
     /// With --value: write the binary protobuf instead of base64url text.
@@ -157,6 +158,10 @@ pub(crate) struct RewrapArgs {
     /// Walk directories.
     #[arg(short = 'r', long)]
     pub(crate) recursive: bool,
+    /// Authenticate every file, current ones too: unwrap its data key (one decrypt call per
+    /// file, also when the target re-wraps server-side) and open every segment.
+    #[arg(long)]
+    pub(crate) verify: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub(crate) quiet: bool,

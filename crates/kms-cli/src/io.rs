@@ -179,7 +179,16 @@ pub(crate) struct Output {
 enum Dest {
     Stdout,
     Special(String),
-    File { temp: TempFile, target: PathBuf },
+    File {
+        temp: TempFile,
+        target: PathBuf,
+        /// The existing target, locked (`filesafe::lock_existing`) until the rename, and its
+        /// metadata.
+        existing: Option<Box<(File, fs::Metadata)>>,
+        /// Give the new file the existing one's owner and its mode within this mask
+        /// (`config --overwrite`).
+        keep_owner: Option<u32>,
+    },
 }
 
 impl Output {
@@ -213,11 +222,18 @@ impl Output {
                         )));
                     }
                 }
+                let existing = crate::filesafe::lock_existing(&target)?.map(Box::new);
                 let temp = temp_beside(&target)?;
                 let file = temp
                     .reopen()
                     .map_err(|e| Failure::op(format!("{}: {}", target.display(), io_cause(&e))))?;
-                (Box::new(file), Dest::File { temp, target })
+                let dest = Dest::File {
+                    temp,
+                    target,
+                    existing,
+                    keep_owner: None,
+                };
+                (Box::new(file), dest)
             }
         };
         let capacity = if matches!(dest, Dest::File { .. }) {
@@ -229,6 +245,14 @@ impl Output {
             writer: io::BufWriter::with_capacity(capacity, inner),
             dest,
         })
+    }
+
+    /// The new file keeps the replaced file's owner (as root) and its mode bits within
+    /// `mode_mask`.
+    pub(crate) fn keep_owner_and_mode(&mut self, mode_mask: u32) {
+        if let Dest::File { keep_owner, .. } = &mut self.dest {
+            *keep_owner = Some(mode_mask);
+        }
     }
 
     pub(crate) fn writer(&mut self) -> &mut dyn Write {
@@ -258,9 +282,19 @@ impl Output {
             .into_inner()
             .map_err(|e| Failure::from_write(&name, e.error()))?;
         drop(inner);
-        let Dest::File { temp, target } = dest else {
+        let Dest::File {
+            temp,
+            target,
+            existing,
+            keep_owner,
+        } = dest
+        else {
             return Ok(());
         };
+        if let (Some(mask), Some(existing)) = (keep_owner, &existing) {
+            crate::filesafe::keep_owner_and_mode(temp.as_file(), &existing.1, mask)
+                .map_err(|e| Failure::op(format!("{name}: {e}")))?;
+        }
         if sync {
             temp.as_file()
                 .sync_all()

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod display;
 mod failure;
+mod filesafe;
 mod io;
 mod process;
 mod temp;

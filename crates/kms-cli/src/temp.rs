@@ -58,10 +58,6 @@ impl TempFile {
         self.inner.as_file()
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        self.inner.path()
-    }
-
     pub(crate) fn reopen(&self) -> io::Result<File> {
         self.inner.reopen()
     }

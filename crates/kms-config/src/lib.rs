@@ -157,14 +157,51 @@ impl LoadOptions {
     }
 }
 
+/// The largest config file read (16 MiB): a config is text written by people.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// Reads the config file at `path` as UTF-8 text: a regular file (a FIFO or device is refused
+/// before it is opened) of at most [`MAX_CONFIG_BYTES`].
+///
+/// # Errors
+/// The reason, one line, starting with "cannot read config".
+pub fn read_config(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let fail = |e: &dyn std::fmt::Display| format!("cannot read config: {e}");
+    let cap = |n: u64| {
+        fail(&format_args!(
+            "{n} bytes or more, over the {} MiB cap for a config file",
+            MAX_CONFIG_BYTES >> 20
+        ))
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
+    if !meta.is_file() {
+        return Err(fail(&"not a regular file"));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(cap(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    if !file.metadata().map_err(|e| fail(&e))?.is_file() {
+        return Err(fail(&"not a regular file"));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(&e))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(cap(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|_| fail(&"not UTF-8 text"))
+}
+
 /// Reads and parses the config file at `path`.
 ///
 /// # Errors
 /// Every problem found, one [`ConfigError`] each.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<KmsConfig, ConfigErrors> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigErrors::single(&name, format!("cannot read config: {e}")))?;
+    let text = read_config(path).map_err(|e| ConfigErrors::single(&name, e))?;
     parse_str(&text, &name, Format::of(path), opts)
 }
 

@@ -100,6 +100,7 @@ impl BlobInfo {
         if bytes.is_empty() {
             return Err(Error::Malformed("empty input is not a BlobInfo".into()));
         }
+        crate::blob_limits::check(bytes)?;
         let blob = BlobInfo::decode(bytes)
             .map_err(|e| Error::Malformed(format!("not a protobuf BlobInfo: {e}")))?;
         crate::wire::check_single_value(bytes)?;
@@ -141,6 +142,14 @@ impl BlobInfo {
     /// [`Error::Malformed`] when the text is not base64 of a BlobInfo.
     pub fn from_text(text: &str) -> Result<Self> {
         let t = text.trim();
+        // Base64 of a value at the cap, with padding.
+        if t.len() > crate::MAX_BLOB_BYTES.div_ceil(3) * 4 {
+            return Err(Error::InvalidInput(format!(
+                "a BlobInfo value of {} text bytes is over the {} MiB cap; encrypt data this large as a stream (kms encrypt without --value)",
+                t.len(),
+                crate::MAX_BLOB_BYTES >> 20
+            )));
+        }
         let engines = [
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             &base64::engine::general_purpose::URL_SAFE,

@@ -31,6 +31,7 @@
 
 mod backend;
 mod blob;
+mod blob_limits;
 pub mod cipher;
 mod error;
 mod kind;
@@ -43,6 +44,7 @@ mod wire;
 
 pub use backend::{Backend, KeyId, SecretLimits, WrapContext, Wrapped};
 pub use blob::{awskms_mechanism, BlobInfo, KeyInfo};
+pub use blob_limits::{MAX_BLOB_BYTES, MAX_KEY_PURPOSES};
 pub use error::{Error, Result, ResultExt};
 pub use kind::BackendKind;
 pub use purpose::{ParsePurposeError, Purpose};

@@ -8,8 +8,10 @@ use kms_core::{awskms_mechanism, BackendKind, BlobInfo, Error, KeyId, Result};
 
 use crate::stream::{StreamHeader, MAGIC};
 
-/// The largest value input read into memory (values are small; streams are never read whole).
-pub const MAX_VALUE_BYTES: u64 = 64 << 20;
+/// The largest value input read into memory: the base64 text of a BlobInfo at
+/// [`kms_core::MAX_BLOB_BYTES`], plus room for surrounding white space. Streams are never
+/// read whole.
+pub const MAX_VALUE_BYTES: u64 = (kms_core::MAX_BLOB_BYTES.div_ceil(3) * 4 + 4096) as u64;
 
 /// What a prefix of an input looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,15 +139,16 @@ impl Ciphertext {
         if Ciphertext::detect(&head[..head.len().min(MAGIC.len())]) == Format::Stream {
             return StreamHeader::read(reader).map(Ciphertext::Stream);
         }
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(head.len());
         reader
             .take(MAX_VALUE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io("reading input", e))?;
         if bytes.len() as u64 > MAX_VALUE_BYTES {
-            return Err(Error::InvalidInput(
-                "not a kms stream file, and too large for a BlobInfo value".into(),
-            ));
+            return Err(Error::InvalidInput(format!(
+                "not a kms stream file, and over the BlobInfo value cap ({} MiB); encrypt data this large as a stream (kms encrypt without --value)",
+                kms_core::MAX_BLOB_BYTES >> 20
+            )));
         }
         let len = bytes.len();
         let value = |blob, text| {

@@ -14,7 +14,7 @@ pub mod stream;
 pub mod testkit;
 pub mod value;
 
-pub use ciphertext::{Ciphertext, Format};
+pub use ciphertext::{Ciphertext, Format, MAX_VALUE_BYTES};
 pub use keyring::Keyring;
 pub use kms_core::{
     Backend, BackendKind, BlobInfo, Error, Key256, KeyId, Purpose, Result, SecretBytes,

@@ -4,8 +4,11 @@
 //! length checked against the header). An envelope value changes only its wrapped data key
 //! (wrapped with no context, as go-kms-wrapping); a direct value has no data key and is
 //! decrypted and encrypted again. When a target backend can re-wrap a recorded key itself
-//! (AWS KMS ReEncrypt, [`Backend::rewrap`]) that is used; otherwise the data key is
-//! unwrapped once per file (and, for streams, checked against the key commitment).
+//! (AWS KMS ReEncrypt, [`Backend::rewrap`]) that is used, with no decrypt call: the body is
+//! then checked for structure only (segment count and sizes against its length). Otherwise,
+//! or with [`Rewrapper::verify`], the data key is unwrapped once per file, checked against the
+//! key commitment and the header MAC (when no AAD is bound), and every segment is
+//! authenticated while the body is copied.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -41,6 +44,7 @@ pub struct Rewrapper<'a> {
     targets: Vec<&'a dyn Backend>,
     sources: Vec<&'a dyn Backend>,
     purpose: Purpose,
+    verify: bool,
 }
 
 /// A stream's new header, ready to be written in front of its body.
@@ -74,7 +78,60 @@ impl<'a> Rewrapper<'a> {
             targets: keyring.encrypt_wrappers_with(purpose, also)?,
             sources: keyring.decrypt_wrappers_all(purpose),
             purpose,
+            verify: false,
         })
+    }
+
+    /// With `verify`, every file is authenticated, current ones too: the data key is unwrapped
+    /// (one decrypt call per file, also when the target re-wraps server-side) and every
+    /// segment of a stream, or the whole value, is opened.
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
+    }
+
+    /// Whether another configured wrapper has `t`'s kind and key id (two aead stanzas sharing
+    /// a key_id, or with none): then a matching id does not show that `t` wrapped the data.
+    fn ambiguous(&self, t: &dyn Backend) -> bool {
+        self.targets
+            .iter()
+            .chain(&self.sources)
+            .filter(|o| {
+                !std::ptr::addr_eq(**o, t) && o.kind() == t.kind() && o.key_id() == t.key_id()
+            })
+            .count()
+            > 0
+    }
+
+    /// Whether the recorded entries are exactly the targets: each target matches its own
+    /// entry (same kind and key id), one to one. A target that cannot be told apart from
+    /// another configured wrapper by kind and key id is confirmed by unwrapping an entry, so a
+    /// file missing one of the target keys is never called current.
+    async fn is_current(&self, header: &Header) -> bool {
+        if header.entries.len() != self.targets.len() {
+            return false;
+        }
+        let ctx = header.wrap_context();
+        let mut used = vec![false; header.entries.len()];
+        for t in &self.targets {
+            let ambiguous = self.ambiguous(*t);
+            let mut found = false;
+            for (i, e) in header.entries.iter().enumerate() {
+                if used[i] || e.kind != t.kind() || &e.key_id != t.key_id() {
+                    continue;
+                }
+                if ambiguous && t.unwrap(&e.wrapped, &e.key_id, &ctx).await.is_err() {
+                    continue;
+                }
+                used[i] = true;
+                found = true;
+                break;
+            }
+            if !found {
+                return false;
+            }
+        }
+        true
     }
 
     /// A stream's new header. Current means exactly the target keys, so a rewrap with fewer
@@ -86,18 +143,22 @@ impl<'a> Rewrapper<'a> {
     pub async fn stream(&self, header: &StreamHeader) -> Result<StreamRewrap> {
         let mut header = header.header.clone();
         let old: Vec<KeyId> = header.entries.iter().map(|e| e.key_id.clone()).collect();
-        let is_current = header.entries.len() == self.targets.len()
-            && self.targets.iter().all(|t| {
-                header
-                    .entries
-                    .iter()
-                    .any(|e| e.kind == t.kind() && &e.key_id == t.key_id())
-            });
-        if is_current {
+        let mut data_key = None;
+        if self.verify {
+            data_key = Some(unwrap_data_key(&header, &self.sources).await?);
+        }
+        if self.is_current(&header).await {
+            let key = match &data_key {
+                Some(dk) => Some(Arc::new(StreamKey::from_data_key_checked(
+                    &header,
+                    dk.expose_secret(),
+                )?)),
+                None => None,
+            };
             return Ok(StreamRewrap {
                 outcome: Outcome::Current(old),
                 header,
-                key: None,
+                key,
             });
         }
         let ctx = header.wrap_context();
@@ -107,7 +168,6 @@ impl<'a> Rewrapper<'a> {
             .map(|e| (Some(e.kind.clone()), e.key_id.clone(), e.wrapped.clone()))
             .collect();
         let mut entries = Vec::with_capacity(self.targets.len());
-        let mut data_key = None;
         for t in &self.targets {
             let h = &header;
             let sources = &self.sources;
@@ -118,7 +178,7 @@ impl<'a> Rewrapper<'a> {
             entries.push(entry_for(t.kind(), w)?);
         }
         let key = match &data_key {
-            Some(dk) => Some(Arc::new(StreamKey::from_data_key(
+            Some(dk) => Some(Arc::new(StreamKey::from_data_key_checked(
                 &header,
                 dk.expose_secret(),
             )?)),
@@ -150,16 +210,31 @@ impl<'a> Rewrapper<'a> {
         Ok(r.outcome)
     }
 
-    /// A value under the first target key. Current means it records exactly that (non-empty)
-    /// key id. Envelope values get a new wrapped data key (no context, as go-kms-wrapping);
+    /// A value under the target key. Current means it records exactly that (non-empty) key
+    /// id, confirmed by decrypting when another configured wrapper shares it. Envelope values get a new wrapped data key (no context, as go-kms-wrapping);
     /// direct values are decrypted and encrypted again.
     ///
     /// # Errors
     /// Backend and selection errors; [`Error::DecryptFailed`].
     pub async fn value(&self, blob: &BlobInfo) -> Result<ValueRewrap> {
+        if self.targets.len() > 1 {
+            return Err(Error::InvalidInput(
+                "a BlobInfo value holds one wrapped key, so --also cannot apply; use the stream format for multi-key data".into(),
+            ));
+        }
         let target = self.targets[0];
         let old = blob.recorded_key_id();
-        if &old == target.key_id() && !old.is_empty() {
+        if self.verify {
+            decrypt_value(&self.sources, blob, b"", self.purpose).await?;
+        }
+        // An id shared with another configured wrapper is confirmed by decrypting.
+        let current = &old == target.key_id()
+            && !old.is_empty()
+            && (!self.ambiguous(target)
+                || decrypt_value(&[target], blob, b"", self.purpose)
+                    .await
+                    .is_ok());
+        if current {
             return Ok(ValueRewrap {
                 outcome: Outcome::Current(vec![old]),
                 blob: blob.clone(),
@@ -244,46 +319,63 @@ impl StreamRewrap {
     /// Writes the new header, then copies the body from `body` (the input right after the
     /// old header) to `output`; returns the body's length.
     ///
-    /// The body's length must fit the header's segments; when the data key was unwrapped
-    /// (every backend but a re-wrapping one), the final segment is also authenticated, so a
-    /// body cut or extended anywhere is refused.
+    /// When the data key was unwrapped (a local source key, a migration between backends, or
+    /// [`Rewrapper::verify`]) every segment is authenticated as it is copied. When every target
+    /// re-wrapped server-side, the body's structure is checked: its length must make whole
+    /// segments of the header's size, with a non-empty final segment. A caller writes to a
+    /// temp file and keeps it only on success.
     ///
     /// # Errors
     /// [`Error::Malformed`] when the body's length does not fit the header,
-    /// [`Error::DecryptFailed`] when the final segment does not authenticate (a truncated or
-    /// extended body): rewrap never passes on a broken file. [`Error::Io`].
+    /// [`Error::DecryptFailed`] when a segment does not authenticate (tampered, truncated or
+    /// extended): rewrap never passes on a broken file. [`Error::Io`].
     pub fn write(&self, body: &mut impl Read, output: &mut impl Write) -> Result<u64> {
         output
             .write_all(&self.header.encode())
             .map_err(|e| Error::io("writing output", e))?;
-        let full = self.header.segment_bytes() as usize;
-        let mut buf = vec![0u8; 1 << 16];
-        // The last `full` bytes or more: the final segment is among them.
-        let mut tail: Vec<u8> = Vec::with_capacity(3 * full);
-        let mut n = 0u64;
-        loop {
-            let k = match body.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io("reading input", e)),
-            };
-            output
-                .write_all(&buf[..k])
-                .map_err(|e| Error::io("writing output", e))?;
-            n += k as u64;
-            if self.key.is_some() {
-                tail.extend_from_slice(&buf[..k]);
-                if tail.len() > 2 * full {
-                    tail.drain(..tail.len() - full);
-                }
-            }
+        self.copy_body(body, output)
+    }
+
+    /// Whether the data key was unwrapped, so that the body is authenticated, not only
+    /// checked for structure.
+    pub fn has_key(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Reads the body from `body` and checks it as [`StreamRewrap::write`] does, writing
+    /// nothing: for a current file under [`Rewrapper::verify`].
+    ///
+    /// # Errors
+    /// As [`StreamRewrap::write`].
+    pub fn check_body(&self, body: &mut impl Read) -> Result<u64> {
+        self.copy_body(body, &mut io::sink())
+    }
+
+    fn copy_body(&self, body: &mut impl Read, output: &mut impl Write) -> Result<u64> {
+        let mut tee = Tee {
+            input: body,
+            output,
+            n: 0,
+            write_error: None,
+        };
+        let structure = match &self.key {
+            Some(key) => key
+                .decrypt_body(&mut tee, &mut io::sink(), &mut |_| {})
+                .map(drop),
+            None => io::copy(&mut tee, &mut io::sink())
+                .map(drop)
+                .map_err(|e| Error::io("reading input", e)),
+        };
+        if let Some(e) = tee.write_error.take() {
+            return Err(Error::io("writing output", e));
         }
+        structure?;
+        let n = tee.n;
+        let full = self.header.segment_bytes();
         let segments = self.header.segments_for_body(n);
-        let last_len = segments.map(|s| n - (s - 1) * full as u64);
-        let malformed = match (segments, last_len) {
-            (Some(s), Some(last)) => s > 1 && last == TAG_LEN as u64,
-            _ => true,
+        let malformed = match segments {
+            Some(s) => s > 1 && n - (s - 1) * full == TAG_LEN as u64,
+            None => true,
         };
         if malformed {
             return Err(Error::Malformed(format!(
@@ -291,10 +383,28 @@ impl StreamRewrap {
                 self.header.segment_size
             )));
         }
-        if let (Some(key), Some(s), Some(last)) = (&self.key, segments, last_len) {
-            let mut seg = tail[tail.len() - last as usize..].to_vec();
-            key.open_final_segment(s - 1, &mut seg)?;
-        }
         Ok(n)
+    }
+}
+
+/// Copies what is read through it to `output`, counting bytes; a failed write is kept (and
+/// reported as a write error, not a read error).
+struct Tee<'r, 'w, R, W> {
+    input: &'r mut R,
+    output: &'w mut W,
+    n: u64,
+    write_error: Option<io::Error>,
+}
+
+impl<R: Read, W: Write> Read for Tee<'_, '_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.input.read(buf)?;
+        if let Err(e) = self.output.write_all(&buf[..k]) {
+            let msg = e.to_string();
+            self.write_error = Some(e);
+            return Err(io::Error::other(msg));
+        }
+        self.n += k as u64;
+        Ok(k)
     }
 }

@@ -131,15 +131,16 @@ pub async fn load_config(path: &Path, options: &ConfigOptions) -> Result<KmsConf
     let name = path.display().to_string();
     let opts = options.load_options();
     let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| LoadError::Invalid(format!("{name}: cannot read config: {e}")))?,
+        kms_config::read_config(path).map_err(|e| LoadError::Invalid(format!("{name}: {e}")))?,
     );
     let markers = find_markers(&text, "decrypt");
     let kms_config = match &options.config_kms {
         Some(kms_file) => {
             let kms_name = kms_file.display().to_string();
-            let kms_text = std::fs::read_to_string(kms_file)
-                .map_err(|e| LoadError::Invalid(format!("{kms_name}: cannot read config: {e}")))?;
+            let kms_text = Zeroizing::new(
+                kms_config::read_config(kms_file)
+                    .map_err(|e| LoadError::Invalid(format!("{kms_name}: {e}")))?,
+            );
             config_stanza(&kms_text, &kms_name, kms_file, &opts)?
         }
         None if markers.is_empty() => return parse(&text, &name, path, &opts),

@@ -25,8 +25,7 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
     let name = a.file.display().to_string();
     // On encrypt the file holds plain values: wiped when dropped.
     let text = Zeroizing::new(
-        std::fs::read_to_string(&a.file)
-            .map_err(|e| Failure::usage(format!("{name}: cannot read: {e}")))?,
+        kms::config::read_config(&a.file).map_err(|e| Failure::usage(format!("{name}: {e}")))?,
     );
     // Refused before any KMS is contacted, and before anything is written.
     if direction == Direction::Encrypt {
@@ -70,6 +69,14 @@ async fn process(a: ConfigValueArgs, direction: Direction) -> CliResult<ExitCode
         Content::Text,
     )?;
     let out_name = out.name();
+    if a.overwrite {
+        // Decrypted values are secrets: the file keeps its owner, but only its owner's
+        // permission bits (as decrypt -o makes files of mode 0600).
+        out.keep_owner_and_mode(match direction {
+            Direction::Encrypt => 0o7777,
+            Direction::Decrypt => 0o700,
+        });
+    }
     out.writer()
         .write_all(result.as_bytes())
         .map_err(|e| Failure::from_write(&out_name, &e))?;

@@ -64,14 +64,16 @@ async fn encrypt_value(
     let mut input = open_input(a.input.as_deref())?;
     let name = input.name.clone();
     let mut plain = Zeroizing::new(Vec::new());
+    // Room for the BlobInfo's other fields (wrapped key, key id, iv, tag) under its cap.
+    let cap = (kms::core::MAX_BLOB_BYTES - (64 << 10)) as u64;
     (&mut input.reader)
-        .take(MAX_VALUE_BYTES + 1)
+        .take(cap + 1)
         .read_to_end(&mut plain)
         .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
-    if plain.len() as u64 > MAX_VALUE_BYTES {
+    if plain.len() as u64 > cap {
         return Err(Failure::usage(format!(
-            "{name}: over {} MiB, too large for --value; drop --value to write a stream",
-            MAX_VALUE_BYTES >> 20
+            "{name}: over the {} MiB BlobInfo cap, too large for --value; drop --value to write a stream",
+            kms::core::MAX_BLOB_BYTES >> 20
         )));
     }
     let aad = a.aad.unwrap_or_default();

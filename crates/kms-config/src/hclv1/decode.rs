@@ -142,7 +142,9 @@ fn into(old: GoVal, n: &Node) -> GoVal {
 /// written, with its decoded value.
 pub(crate) fn decode_body(items: &[Item]) -> Vec<(String, Val)> {
     let mut out: Vec<(String, GoVal)> = Vec::new();
-    let mut blocks: Vec<String> = Vec::new();
+    // Indexes into `out` and the keys seen as nested blocks: linear time in the items.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut blocks: std::collections::HashSet<String> = std::collections::HashSet::new();
     for item in items {
         let Some(first) = item.keys.first() else {
             continue;
@@ -153,9 +155,9 @@ pub(crate) fn decode_body(items: &[Item]) -> Vec<(String, Val)> {
         }
         let block = item.keys.len() > 1 || (!item.assign && matches!(item.val, Node::Obj(..)));
         if item.keys.len() > 1 {
-            blocks.push(key.clone());
+            blocks.insert(key.clone());
         }
-        let slot = out.iter().position(|(k, _)| *k == key);
+        let slot = index.get(&key).copied();
         let value = match (block, slot) {
             (true, _) => GoVal::Other("a nested block"),
             (false, Some(i)) => into(out[i].1.clone(), &item.val),
@@ -163,7 +165,10 @@ pub(crate) fn decode_body(items: &[Item]) -> Vec<(String, Val)> {
         };
         match slot {
             Some(i) => out[i].1 = value,
-            None => out.push((key, value)),
+            None => {
+                index.insert(key.clone(), out.len());
+                out.push((key, value));
+            }
         }
     }
     out.into_iter().map(|(k, v)| (k, v.into_val())).collect()

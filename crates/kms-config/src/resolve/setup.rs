@@ -4,6 +4,7 @@
 //! times) and downstream-worker-auth (a pool of keys with distinct key ids); previous-root
 //! beside a root with another key id.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use kms_core::Purpose;
@@ -23,8 +24,9 @@ pub(super) struct Setup {
     /// Purposes of which Boundary allows one, with the block that took each.
     taken: Vec<(Purpose, String)>,
     config_block: Option<String>,
-    /// The downstream-worker-auth pool: key ids, with their blocks.
-    pool: Vec<(String, String)>,
+    /// The downstream-worker-auth pool: key ids, with the first block of each (a map, so that
+    /// a config of many blocks is checked in linear time).
+    pool: HashMap<String, String>,
     /// Every purpose named by a block, usable or not.
     named: Vec<Purpose>,
     /// Key ids of usable wrappers, by wrapper index.
@@ -92,7 +94,7 @@ impl Setup {
                     }
                     if self.pool.is_empty() && id == BASE_ENCRYPTOR {
                         cx.err(b, Some(PURPOSE), format!("key id {} is reserved by Boundary's wrapper pool", shown(&id)));
-                    } else if let Some((_, other)) = self.pool.iter().find(|(k, _)| *k == id) {
+                    } else if let Some(other) = self.pool.get(&id) {
                         cx.err(
                             b,
                             Some(PURPOSE),
@@ -102,7 +104,7 @@ impl Setup {
                             ),
                         );
                     }
-                    self.pool.push((id.clone(), here.clone()));
+                    self.pool.entry(id.clone()).or_insert_with(|| here.clone());
                 }
                 _ => match self.taken.iter().find(|(q, _)| q == p) {
                     Some((_, other)) if *other == here => cx.err(

@@ -1,6 +1,7 @@
 //! The body: segments sealed or opened in batches, in place, on all cores.
 //!
-//! A [`Batch`] holds up to [`BATCH_SEGMENTS`] segments laid out as they are on disk
+//! A [`Batch`] holds up to [`BATCH_SEGMENTS`] segments, and at most [`BATCH_BYTES`] (or one
+//! segment, when larger), laid out as they are on disk
 //! (`plaintext ‖ tag` each), so encryption reads plaintext straight into place and writes the
 //! batch out as one slice, and decryption reads ciphertext into place and hands out the
 //! plaintext prefix of each segment. [`Batch::process`] is the one batch loop of both.
@@ -12,7 +13,7 @@ use kms_core::{Error, Result};
 use rayon::prelude::*;
 
 use super::keys::StreamKey;
-use super::BATCH_SEGMENTS;
+use super::{BATCH_BYTES, BATCH_SEGMENTS};
 
 #[derive(Clone, Copy)]
 enum Direction {
@@ -22,8 +23,10 @@ enum Direction {
 
 /// One batch of segments and the position of the stream it belongs to.
 pub(super) struct Batch {
-    /// `BATCH_SEGMENTS` full segments plus one lookahead byte (decryption).
+    /// `per_batch` full segments plus one lookahead byte (decryption).
     buf: Vec<u8>,
+    /// Full segments per batch.
+    per_batch: usize,
     /// Plaintext bytes per full segment.
     seg: usize,
     /// Index of the first segment of this batch in the stream.
@@ -41,8 +44,10 @@ pub(super) struct Batch {
 
 impl Batch {
     pub(super) fn new(segment_size: usize) -> Batch {
+        let per_batch = (BATCH_BYTES / (segment_size + TAG_LEN)).clamp(1, BATCH_SEGMENTS);
         Batch {
-            buf: vec![0; BATCH_SEGMENTS * (segment_size + TAG_LEN) + 1],
+            buf: vec![0; per_batch * (segment_size + TAG_LEN) + 1],
+            per_batch,
             seg: segment_size,
             counter: 0,
             pt: 0,
@@ -58,7 +63,7 @@ impl Batch {
     }
 
     fn cap(&self) -> usize {
-        BATCH_SEGMENTS * self.full()
+        self.per_batch * self.full()
     }
 
     /// Seals or opens the segments in `buf[..len]`, all in parallel; `last` marks the batch
@@ -90,9 +95,9 @@ impl Batch {
 
     // --- Encryption ---
 
-    /// Whether the batch holds `BATCH_SEGMENTS` full segments of plaintext.
+    /// Whether the batch holds `per_batch` full segments of plaintext.
     pub(super) fn is_full(&self) -> bool {
-        self.pt == BATCH_SEGMENTS * self.seg
+        self.pt == self.per_batch * self.seg
     }
 
     /// The free plaintext space of the current segment (empty when the batch is full).

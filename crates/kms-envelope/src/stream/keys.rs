@@ -221,12 +221,17 @@ impl StreamKey {
         })
     }
 
-    /// Authenticates segment `index` as the final one (`segment` is its ciphertext and tag;
-    /// it is decrypted in place).
-    pub(crate) fn open_final_segment(&self, index: u64, segment: &mut [u8]) -> Result<()> {
-        let nonce = self.nonce(index, true)?;
-        self.keys.payload.open_in_place(&nonce, b"", segment)?;
-        Ok(())
+    /// [`StreamKey::from_data_key`], also checking the header MAC when the file binds no AAD
+    /// (a file with AAD can only be checked with it, by decrypt).
+    pub(crate) fn from_data_key_checked(header: &Header, data_key: &[u8]) -> Result<StreamKey> {
+        let key = StreamKey::from_data_key(header, data_key)?;
+        if !header.aad_bound {
+            let mac = header.compute_mac(&key.keys.mac_key, b"")?;
+            if !bool::from(mac.ct_eq(&header.mac)) {
+                return Err(Error::DecryptFailed);
+            }
+        }
+        Ok(key)
     }
 
     pub(super) fn nonce(&self, counter: u64, last: bool) -> Result<[u8; NONCE_LEN]> {

@@ -35,8 +35,12 @@ pub const SUITE_AES256GCM_HKDF_SHA256: u8 = 1;
 pub const DEFAULT_SEGMENT_SIZE: u32 = 64 * 1024;
 /// The smallest and largest segment sizes a reader accepts.
 pub const SEGMENT_SIZE_RANGE: std::ops::RangeInclusive<u32> = 1024..=(16 << 20);
-/// Segments processed per batch. Memory is about twice `BATCH_SEGMENTS × segment size`.
+/// At most this many segments are processed per batch.
 pub const BATCH_SEGMENTS: usize = 64;
+/// A batch holds at most this many bytes, or one segment when a segment is larger: memory is
+/// bounded by bytes (at most 16 MiB plus a tag for the largest segments), not by the segment
+/// count a header declares.
+pub const BATCH_BYTES: usize = 4 << 20;
 
 const SALT_LEN: usize = 32;
 const PREFIX_LEN: usize = 7;
