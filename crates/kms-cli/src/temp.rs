@@ -164,7 +164,7 @@ mod tests {
         for len in [1, 200, 239, 240, 255] {
             let name = "é".repeat(len / 2) + &"x".repeat(len % 2);
             let t = temp_beside(&dir.path().join(&name)).unwrap();
-            let file_name = t.path().file_name().unwrap().as_bytes().to_vec();
+            let file_name = t.inner.path().file_name().unwrap().as_bytes().to_vec();
             assert!(file_name.len() <= NAME_MAX, "{len}: {}", file_name.len());
             assert!(std::str::from_utf8(&file_name).is_ok());
             assert!(is_temp_name(&file_name));
