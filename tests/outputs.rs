@@ -104,9 +104,28 @@ fn fifos_are_written_into_and_sockets_refused() {
     // Checked before joining: a FIFO replaced by a file would leave the reader waiting.
     assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
     let ct = reader.join().unwrap();
+    s.write("data.kms", &ct);
     let back = run_stdin(&["decrypt", "-c", &cfg], &ct);
     assert_code(&back, 0);
     assert_eq!(back.stdout, data);
+
+    // A link to this process's stdout, as /dev/stdout is (kept out of the real /dev): a
+    // pipe, written into.
+    std::os::unix::fs::symlink("/proc/self/fd/1", s.path("stdout")).unwrap();
+    let o = run(&[
+        "decrypt",
+        "-c",
+        &cfg,
+        &s.p("data.kms"),
+        "-o",
+        &s.p("stdout"),
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, data);
+    assert!(fs::symlink_metadata(s.path("stdout"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 
     let sock = s.path("sock");
     let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
