@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{aead_config, kms, run, wait_bounded, Scratch, HANG, KEY_A, KEY_B};
+use support::{aead_config, kms, random, run, wait_bounded, Scratch, HANG, KEY_A, KEY_B};
 
 const SIGNALS: [(&str, i32); 3] = [("INT", 130), ("TERM", 143), ("HUP", 129)];
 
@@ -51,15 +51,6 @@ fn wait_for_temp(dir: &Path, child: &mut Child) {
         assert!(start.elapsed() < HANG, "no temp file appeared");
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-fn random(n: usize) -> Vec<u8> {
-    let mut v = vec![0u8; n];
-    fs::File::open("/dev/urandom")
-        .unwrap()
-        .read_exact(&mut v)
-        .unwrap();
-    v
 }
 
 fn ok(args: &[&str]) {

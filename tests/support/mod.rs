@@ -215,3 +215,28 @@ impl Scratch {
         v
     }
 }
+
+/// Whether the tests run as root (CI does): device nodes and other users need it.
+pub(crate) fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").unwrap().uid() == 0
+}
+
+/// Whether to run a root-only case; elsewhere it prints a note and is skipped.
+pub(crate) fn root_or_skip(what: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    eprintln!("note: {what} needs root; skipped");
+    false
+}
+
+/// `n` random bytes.
+pub(crate) fn random(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut v)
+        .unwrap();
+    v
+}

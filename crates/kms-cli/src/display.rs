@@ -3,16 +3,32 @@
 
 use std::io::{self, Write};
 
-/// `s` with control characters escaped as Rust escapes them (`\n`, `\u{1b}`): nothing from
-/// a file name or a recorded key id reaches the terminal as a control sequence.
+/// Whether `c` could drive the terminal or reorder what it shows: a control character, or a
+/// bidirectional formatting character (which can make a line read as something else).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// `c` escaped as Rust escapes it (`\n`, `\u{1b}`, `\u{202e}`).
+fn escape(c: char) -> String {
+    if c.is_control() {
+        c.escape_debug().to_string()
+    } else {
+        c.escape_unicode().to_string()
+    }
+}
+
+/// `s` with unsafe characters escaped: nothing from a file name or a recorded key id reaches
+/// the terminal as a control sequence.
 pub(crate) fn escape_controls(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unsafe) {
         return s.to_owned();
     }
     s.chars()
         .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
+            if is_unsafe(c) {
+                escape(c)
             } else {
                 c.to_string()
             }
@@ -27,8 +43,8 @@ pub(crate) fn one_line(s: &str) -> String {
         .map(|c| {
             if c == '\\' {
                 "\\\\".to_owned()
-            } else if c.is_control() {
-                c.escape_debug().to_string()
+            } else if is_unsafe(c) {
+                escape(c)
             } else {
                 c.to_string()
             }
@@ -165,5 +181,6 @@ mod tests {
         assert_eq!(key_id(""), "(empty)");
         assert_eq!(key_id("a\nb\\"), "a\\nb\\\\");
         assert_eq!(escape_controls("x\u{1b}y"), "x\\u{1b}y");
+        assert_eq!(key_id("a\u{202e}b"), "a\\u{202e}b");
     }
 }

@@ -133,18 +133,19 @@ fn resolve_target(target: Option<&Path>) -> CliResult<Target> {
             )))
         }
     };
-    let (real, meta) = if meta.file_type().is_symlink() {
-        let real = fs::canonicalize(target).map_err(|e| {
-            Failure::usage(format!(
-                "{name}: a symbolic link whose target cannot be reached ({}); refusing to write through it",
-                io_cause(&e)
-            ))
-        })?;
-        let meta =
-            fs::metadata(&real).map_err(|e| Failure::op(format!("{name}: {}", io_cause(&e))))?;
-        (real, meta)
+    let meta = if meta.file_type().is_symlink() {
+        // Followed, /proc/self/fd/N magic links included (`-o /dev/stdout` to a pipe).
+        fs::metadata(target).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Failure::usage(format!(
+                    "{name}: a symbolic link to nothing; refusing to write through it"
+                ))
+            } else {
+                Failure::op(format!("{name}: cannot use as output: {}", io_cause(&e)))
+            }
+        })?
     } else {
-        (target.to_path_buf(), meta)
+        meta
     };
     let ft = meta.file_type();
     if ft.is_dir() {
@@ -157,10 +158,16 @@ fn resolve_target(target: Option<&Path>) -> CliResult<Target> {
             "{name}: is a socket; kms writes to files, devices and FIFOs"
         )));
     }
-    if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
-        return Ok(Target::Special(real));
+    if !ft.is_file() {
+        // A character or block device or a FIFO, through the name given.
+        return Ok(Target::Special(target.to_path_buf()));
     }
-    Ok(Target::File(real))
+    // A regular file is replaced where it really is, so a link to it stays a link. A magic
+    // link to a file that has no name any more is written into instead.
+    match fs::canonicalize(target) {
+        Ok(real) => Ok(Target::File(real)),
+        Err(_) => Ok(Target::Special(target.to_path_buf())),
+    }
 }
 
 /// Checks `-o` before any work: a directory, a socket or a dangling link is exit 2 before a

@@ -187,7 +187,9 @@ fn body_failure(name: &str, mut out: Output, e: Error) -> Failure {
         )),
         _ => Failure::from_copy(name, &out.name(), e),
     };
-    if out.is_stdout() && !f.message.is_empty() {
+    // Only a failure of the operation left part of it on stdout (a refusal for a terminal
+    // wrote nothing there, or stopped at the first byte it refused, and says so).
+    if out.is_stdout() && f.code == 1 {
         let _ = out.writer().flush();
         f.message.push_str(
             " (the plaintext already written to stdout is incomplete and must be discarded)",
