@@ -143,8 +143,13 @@ pub(crate) async fn rewrap(a: RewrapArgs) -> CliResult<ExitCode> {
     Err(Failure::op(msg))
 }
 
+/// Key ids as shown to a person: each escaped (they come from unauthenticated headers),
+/// `(empty)` when empty.
 fn joined(ids: &[KeyId]) -> String {
-    ids.iter().map(KeyId::as_str).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(|id| crate::display::key_id(id.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 type FileResult<T> = Result<T, (Left, String)>;
