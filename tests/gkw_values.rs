@@ -10,9 +10,8 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use kms::BlobInfo;
@@ -46,20 +45,7 @@ fn gkw_run(gkw: &Path, args: &[&str], input: &[u8]) -> Output {
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/kms-test/credentials",
         );
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    support::output_with_stdin(c, input)
 }
 
 /// `gkw ARGS`, which must succeed; its stdout.

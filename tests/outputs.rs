@@ -16,7 +16,7 @@ use std::process::Command;
 
 use support::{
     aead_config, assert_code, assert_code_for, assert_one_line, output, random, root_or_skip, run,
-    run_stdin, stderr, Scratch, KEY_A, KEY_B,
+    run_stdin, stderr, Scratch, KEY_B,
 };
 
 fn mknod(path: &Path, major: u32, minor: u32) {
@@ -28,25 +28,7 @@ fn mknod(path: &Path, major: u32, minor: u32) {
     assert!(st.success(), "mknod {}", path.display());
 }
 
-fn setup() -> (Scratch, String) {
-    let s = Scratch::new();
-    let cfg = s.write("kms.hcl", aead_config(&[("root", KEY_A, "k1")]));
-    (s, cfg)
-}
-
-fn ok(args: &[&str]) -> Vec<u8> {
-    let o = run(args);
-    assert_code_for(&args.join(" "), &o, 0);
-    o.stdout
-}
-
-/// Files in the scratch directory whose name holds the temp marker.
-fn temps(s: &Scratch) -> Vec<String> {
-    s.files()
-        .into_iter()
-        .filter(|f| f.contains(".kms-tmp-"))
-        .collect()
-}
+use support::{aead_scratch as setup, run_args_ok as ok, temp_files as temps};
 
 #[test]
 fn devices_are_written_into_not_replaced() {

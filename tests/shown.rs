@@ -15,25 +15,7 @@ use support::{
     run, run_stdin, stderr, Scratch, KEY_A, KEY_B,
 };
 
-fn setup() -> (Scratch, String) {
-    let s = Scratch::new();
-    let cfg = s.write("kms.hcl", aead_config(&[("root", KEY_A, "k1")]));
-    (s, cfg)
-}
-
-fn ok(args: &[&str]) -> Vec<u8> {
-    let o = run(args);
-    assert_code_for(&args.join(" "), &o, 0);
-    o.stdout
-}
-
-/// Files in the scratch directory whose name holds the temp marker.
-fn temps(s: &Scratch) -> Vec<String> {
-    s.files()
-        .into_iter()
-        .filter(|f| f.contains(".kms-tmp-"))
-        .collect()
-}
+use support::{aead_scratch as setup, run_args_ok as ok, temp_files as temps};
 
 #[test]
 fn inspect_of_a_pipe_reports_the_body_it_saw() {

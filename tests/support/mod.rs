@@ -59,8 +59,14 @@ pub(crate) fn run(args: &[&str]) -> Output {
 
 /// `kms ARGS` with `input` on stdin.
 pub(crate) fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = kms()
-        .args(args)
+    let mut c = kms();
+    c.args(args);
+    output_with_stdin(c, input)
+}
+
+/// Runs `c` with `input` on stdin (written from another thread), capturing its output.
+pub(crate) fn output_with_stdin(mut c: Command, input: &[u8]) -> Output {
+    let mut child = c
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,6 +80,28 @@ pub(crate) fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     out
+}
+
+/// A scratch directory with `kms.hcl`: one aead root stanza (`KEY_A`, key id `k1`).
+pub(crate) fn aead_scratch() -> (Scratch, String) {
+    let s = Scratch::new();
+    let cfg = s.write("kms.hcl", aead_config(&[("root", KEY_A, "k1")]));
+    (s, cfg)
+}
+
+/// `kms ARGS`, which must exit 0; its stdout.
+pub(crate) fn run_args_ok(args: &[&str]) -> Vec<u8> {
+    let o = run(args);
+    assert_code_for(&args.join(" "), &o, 0);
+    o.stdout
+}
+
+/// Files in the scratch directory whose name holds the temp marker.
+pub(crate) fn temp_files(s: &Scratch) -> Vec<String> {
+    s.files()
+        .into_iter()
+        .filter(|f| f.contains(".kms-tmp-"))
+        .collect()
 }
 
 /// Runs `c` to completion with no stdin, capturing stdout and stderr; fails after [`HANG`].
