@@ -1469,3 +1469,64 @@ fn encrypted_values_anywhere_in_other_stanzas_load_as_in_boundary() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.contains("root") && out.contains("key_id=r"), "{out}");
 }
+
+/// Every visible subcommand, as `kms --help` lists them.
+const SUBCOMMANDS: &[&str] = &[
+    "keygen",
+    "encrypt",
+    "decrypt",
+    "inspect",
+    "check",
+    "rewrap",
+    "clean",
+    "config",
+    "completions",
+];
+
+#[test]
+fn version_names_the_backends_and_the_aes_gcm_provider() {
+    let o = run(&["--version"]);
+    assert_code(&o, 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("kms 0."), "{out}");
+    assert!(out.contains("backends: aead, awskms"), "{out}");
+    assert!(out.contains("AES-GCM: aws-lc-rs"), "{out}");
+}
+
+#[test]
+fn completions_name_every_subcommand() {
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        assert_code(&o, 0);
+        let script = String::from_utf8(o.stdout).unwrap();
+        for sub in SUBCOMMANDS {
+            assert!(help.contains(sub), "--help lists {sub}");
+            assert!(script.contains(sub), "{shell} completions name {sub}");
+        }
+    }
+    let o = run(&["completions", "tcsh"]);
+    assert_code(&o, 2);
+}
+
+#[test]
+fn man_pages_for_kms_and_every_subcommand() {
+    let e = Env::new();
+    let dir = e.path("man");
+    assert_code(&run(&["man", &e.p("man")]), 0);
+    let page = |name: &str| fs::read_to_string(dir.join(format!("{name}.1"))).unwrap();
+    let top = page("kms");
+    assert!(
+        top.starts_with(".ie"),
+        "a roff page: {}",
+        &top[..40.min(top.len())]
+    );
+    for sub in SUBCOMMANDS {
+        assert!(top.contains(sub), "kms.1 names {sub}");
+        assert!(page(&format!("kms-{sub}")).contains(sub), "kms-{sub}.1");
+    }
+    for sub in ["encrypt", "decrypt"] {
+        assert!(page(&format!("kms-config-{sub}")).contains(sub));
+    }
+    assert!(!dir.join("kms-help.1").exists(), "no page for clap's help");
+}

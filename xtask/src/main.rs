@@ -8,6 +8,7 @@
 //! - `oracle-fuzz [--cases N] [--seed S] [--out DIR]`: a longer differential fuzz run against
 //!   the oracle (`tests/oracle_fuzz.rs`), writing each disagreement class's minimized example
 //!   to DIR.
+//! - `man DIR`: man pages for kms and each subcommand (clap_mangen), written into DIR.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
@@ -23,8 +24,9 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("bench") => bench::run(&args[1..]),
         Some("oracle-fuzz") => oracle_fuzz(&args[1..]),
+        Some("man") => man(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <ci|demo|bench|oracle-fuzz [--cases N] [--seed S] [--out DIR]>"
+            "usage: cargo xtask <ci|demo|bench|oracle-fuzz [--cases N] [--seed S] [--out DIR]|man DIR>"
                 .to_owned(),
         ),
     };
@@ -272,6 +274,26 @@ fn oracle_fuzz(args: &[String]) -> Result<(), String> {
     run("oracle differential fuzzing", &mut cmd)
 }
 
+/// `cargo xtask man DIR`: builds kms and writes its man pages (`kms.1`, `kms-SUBCOMMAND.1`)
+/// into DIR, from the same clap definitions as `--help`.
+fn man(args: &[String]) -> Result<(), String> {
+    let [dir] = args else {
+        return Err("usage: cargo xtask man DIR".into());
+    };
+    run("build kms", cargo().args(["build", "-p", "kms-cli"]))?;
+    let dir = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join(dir);
+    run(
+        "write man pages",
+        Command::new(root().join("target/debug/kms"))
+            .arg("man")
+            .arg(&dir),
+    )?;
+    eprintln!("xtask: man pages in {}", dir.display());
+    Ok(())
+}
+
 /// Test binaries whose AWS tests must run in CI (each starts moto at least once).
 const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
@@ -286,7 +308,8 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
 fn demo() -> Result<(), String> {
     run(
         "build kms",
-        cargo().args(["build", "--quiet", "--release", "-p", "kms-cli"]),
+        // Not --quiet: the first build (the AWS SDK, aws-lc) takes minutes; show progress.
+        cargo().args(["build", "--release", "-p", "kms-cli"]),
     )?;
     let kms = root().join("target/release/kms");
     let dir = std::env::temp_dir().join(format!("kms-demo-{}", std::process::id()));
@@ -334,5 +357,9 @@ fn demo() -> Result<(), String> {
         return Err("round trip differs".into());
     }
     println!("round trip OK: README.md ({} bytes) encrypted with the aead dev key and decrypted byte-identical", a.len());
+    println!(
+        "the binary: {}\nto put kms on your PATH: cargo install --locked --path crates/kms-cli",
+        kms.display()
+    );
     Ok(())
 }

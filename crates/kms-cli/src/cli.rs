@@ -34,6 +34,45 @@ pub(crate) enum Command {
     /// Protect values inside config files with {{encrypt(..)}} / {{decrypt(..)}} markers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a shell completion script: `kms completions bash > /etc/bash_completion.d/kms`.
+    Completions(CompletionsArgs),
+    /// Write man pages for kms and each subcommand into DIR (used by `cargo xtask man`).
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// The directory to write `kms.1` and `kms-SUBCOMMAND.1` into (created when missing).
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+}
+
+/// `kms --version`: the version, the backends compiled in and the AES-GCM provider.
+pub(crate) fn long_version() -> String {
+    let backends: Vec<String> = kms::backends()
+        .iter()
+        .map(|f| f.schema().kind.to_string())
+        .collect();
+    format!(
+        "{} (backends: {}; AES-GCM: {})",
+        env!("CARGO_PKG_VERSION"),
+        backends.join(", "),
+        kms::core::cipher::PROVIDER
+    )
+}
+
+/// The command line, with [`long_version`].
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(long_version())
 }
 
 #[derive(Debug, Args)]

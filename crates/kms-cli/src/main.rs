@@ -12,13 +12,16 @@ mod temp;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 fn main() -> ExitCode {
     if let Err(e) = process::no_core_dumps() {
         return failure::Failure::op(e).report();
     }
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::from_arg_matches(&cli::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     if let Err(e) = failure::refuse_body_logging() {
         return e.report();
     }
