@@ -2,6 +2,7 @@
 //! the one field whose decoding grows memory (a packed varint of one byte becomes an `i32` of
 //! four), so that decoding costs at most a small multiple of the input.
 
+use crate::wire::for_each_field;
 use crate::{Error, Result};
 
 /// The largest BlobInfo value accepted, encoded (16 MiB). Larger data belongs in the stream
@@ -40,59 +41,6 @@ pub(crate) fn check(bytes: &[u8]) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn varint(b: &[u8], i: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*i)?;
-        *i += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// Calls `f(field, wire_type, payload)` for each field of a message; for varints the payload
-/// is empty. Stops at the first malformed byte.
-fn for_each_field(b: &[u8], mut f: impl FnMut(u64, u64, &[u8])) {
-    let mut i = 0;
-    while i < b.len() {
-        let Some(key) = varint(b, &mut i) else { return };
-        let (field, wire) = (key >> 3, key & 7);
-        let payload: &[u8] = match wire {
-            0 => {
-                if varint(b, &mut i).is_none() {
-                    return;
-                }
-                &[]
-            }
-            1 | 5 => {
-                let n = if wire == 1 { 8 } else { 4 };
-                if b.len() - i < n {
-                    return;
-                }
-                i += n;
-                &[]
-            }
-            2 => {
-                let Some(len) = varint(b, &mut i) else { return };
-                let Some(end) = usize::try_from(len).ok().and_then(|l| i.checked_add(l)) else {
-                    return;
-                };
-                if end > b.len() {
-                    return;
-                }
-                let p = &b[i..end];
-                i = end;
-                p
-            }
-            _ => return,
-        };
-        f(field, wire, payload);
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The one check prost cannot make: that a BlobInfo is a single value.
+//! The protobuf wire format, walked without decoding: the one check prost cannot make, that a
+//! BlobInfo is a single value, and the field walk [`crate::blob_limits`] counts with.
 //!
 //! Protobuf merges a message that repeats a singular field (the last scalar wins, messages
 //! merge), so `cat a.blob b.blob` decodes as a value made of both. No writer produces one, so
@@ -14,88 +15,100 @@ const KEY_PURPOSES: u64 = 8;
 /// Checks that no singular field of a BlobInfo, or of its KeyInfo, appears twice. Called on
 /// bytes prost has already decoded; anything it cannot walk is left to that decoding.
 pub(crate) fn check_single_value(bytes: &[u8]) -> Result<()> {
-    check_message(bytes, "BlobInfo", &|field| (1..=8).contains(&field)).and_then(|key_info| {
-        match key_info {
-            Some(inner) => check_message(inner, "KeyInfo", &|field| {
-                (1..=11).contains(&field) && field != KEY_PURPOSES
-            })
-            .map(drop),
-            None => Ok(()),
-        }
-    })
+    let key_info = check_message(bytes, "BlobInfo", &|field| (1..=8).contains(&field))?;
+    match key_info {
+        Some(inner) => check_message(inner, "KeyInfo", &|field| {
+            (1..=11).contains(&field) && field != KEY_PURPOSES
+        })
+        .map(drop),
+        None => Ok(()),
+    }
 }
 
 /// Walks one message: a singular field (by `singular`) seen twice is an error. Returns the
 /// body of field [`KEY_INFO`] when present (BlobInfo's nested KeyInfo).
 fn check_message<'a>(
-    mut bytes: &'a [u8],
+    bytes: &'a [u8],
     what: &str,
     singular: &dyn Fn(u64) -> bool,
 ) -> Result<Option<&'a [u8]>> {
     // Known fields only: unknown ones are allowed, and repeated ones are theirs to define.
     let mut seen = [false; 12];
+    let mut twice = None;
     let mut key_info = None;
-    while !bytes.is_empty() {
-        let Some(tag) = varint(&mut bytes) else {
-            return Ok(key_info);
-        };
-        let (field, wire_type) = (tag >> 3, tag & 7);
-        let body = match wire_type {
-            0 => {
-                if varint(&mut bytes).is_none() {
-                    return Ok(key_info);
+    for_each_field(bytes, |field, wire_type, body| {
+        if let Ok(index) = usize::try_from(field) {
+            if index < seen.len() && singular(field) {
+                if seen[index] {
+                    twice.get_or_insert(field);
                 }
-                None
+                seen[index] = true;
             }
-            1 | 5 => {
-                let n = if wire_type == 1 { 8 } else { 4 };
-                if bytes.len() < n {
-                    return Ok(key_info);
-                }
-                bytes = &bytes[n..];
-                None
-            }
-            2 => {
-                let Some(len) = varint(&mut bytes).and_then(|l| usize::try_from(l).ok()) else {
-                    return Ok(key_info);
-                };
-                if bytes.len() < len {
-                    return Ok(key_info);
-                }
-                let (body, rest) = bytes.split_at(len);
-                bytes = rest;
-                Some(body)
-            }
-            _ => return Ok(key_info),
-        };
-        let Ok(index) = usize::try_from(field) else {
-            continue;
-        };
-        if index < seen.len() && singular(field) {
-            if seen[index] {
-                return Err(Error::Malformed(format!(
-                    "not a single value: {what} field {field} appears twice (two values concatenated?); no writer produces this"
-                )));
-            }
-            seen[index] = true;
         }
-        if field == KEY_INFO {
-            key_info = body;
+        if field == KEY_INFO && wire_type == 2 {
+            key_info = Some(body);
         }
+    });
+    match twice {
+        Some(field) => Err(Error::Malformed(format!(
+            "not a single value: {what} field {field} appears twice (two values concatenated?); no writer produces this"
+        ))),
+        None => Ok(key_info),
     }
-    Ok(key_info)
 }
 
-fn varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            *bytes = &bytes[i + 1..];
-            return Some(value);
+fn varint(b: &[u8], i: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*i)?;
+        *i += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(v);
         }
     }
     None
+}
+
+/// Calls `f(field, wire_type, payload)` for each field of a protobuf message, allocating
+/// nothing; for varints and fixed-size fields the payload is empty. Stops at the first
+/// malformed byte (the decoder reports those).
+pub(crate) fn for_each_field<'a>(b: &'a [u8], mut f: impl FnMut(u64, u64, &'a [u8])) {
+    let mut i = 0;
+    while i < b.len() {
+        let Some(key) = varint(b, &mut i) else { return };
+        let (field, wire) = (key >> 3, key & 7);
+        let payload: &[u8] = match wire {
+            0 => {
+                if varint(b, &mut i).is_none() {
+                    return;
+                }
+                &[]
+            }
+            1 | 5 => {
+                let n = if wire == 1 { 8 } else { 4 };
+                if b.len() - i < n {
+                    return;
+                }
+                i += n;
+                &[]
+            }
+            2 => {
+                let Some(len) = varint(b, &mut i) else { return };
+                let Some(end) = usize::try_from(len).ok().and_then(|l| i.checked_add(l)) else {
+                    return;
+                };
+                if end > b.len() {
+                    return;
+                }
+                let p = &b[i..end];
+                i = end;
+                p
+            }
+            _ => return,
+        };
+        f(field, wire, payload);
+    }
 }
 
 #[cfg(test)]
