@@ -303,6 +303,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "secrets",
     "config_markers",
     "gkw_values",
+    "doc_examples",
 ];
 
 fn demo() -> Result<(), String> {
