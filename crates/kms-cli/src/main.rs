@@ -20,7 +20,10 @@ fn main() -> ExitCode {
     if let Err(e) = process::no_core_dumps() {
         return failure::Failure::op(e).report();
     }
-    let cli = match cli::Cli::from_arg_matches(&cli::command().get_matches()) {
+    let cli = match cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
