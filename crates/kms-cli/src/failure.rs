@@ -145,10 +145,12 @@ pub(crate) fn next_step(e: &Error, config: &str, input: &str) -> Option<String> 
         Error::NoMatchingWrapper { .. } => Some(format!(
             "add the key it was written under to {config}; after a rotation the old root key goes in a kms stanza with purpose \"previous-root\""
         )),
+        Error::Throttled(_) => Some(
+            "retry later: the calls share the account's KMS request quota (raise it, or run fewer at once)".to_owned(),
+        ),
         Error::NotFound(_)
         | Error::PermissionDenied(_)
         | Error::KeyUnusable(_)
-        | Error::Throttled(_)
         | Error::Unavailable(_) => Some(format!("run `kms check -c {config}` to test each key")),
         _ => None,
     }
