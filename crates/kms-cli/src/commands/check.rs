@@ -79,10 +79,7 @@ async fn check_json(a: CheckArgs) -> CliResult<ExitCode> {
         .then(|| strict_refusal(&config, "in \"warnings\""));
     let online = !a.offline && failure.is_none();
     // One backend per stanza, shared by its purposes (as `Keyring::build`).
-    let mut built: Vec<(
-        &Arc<kms::core::stanza::Stanza>,
-        Result<Arc<dyn Backend>, (u8, String)>,
-    )> = Vec::new();
+    let mut built: Vec<(&Arc<kms::core::stanza::Stanza>, Built)> = Vec::new();
     let mut wrappers = Vec::new();
     for w in &config.wrappers {
         let mut entry = wrapper_value(w);
@@ -130,6 +127,9 @@ async fn check_json(a: CheckArgs) -> CliResult<ExitCode> {
         None => ExitCode::SUCCESS,
     })
 }
+
+/// A stanza's backend, or the exit code and message of why it could not be built.
+type Built = Result<Arc<dyn Backend>, (u8, String)>;
 
 fn failure_parts(e: kms::Error) -> (u8, String) {
     let f = Failure::from_error("", e);
