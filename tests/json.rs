@@ -158,6 +158,16 @@ fn check_online_failures_are_per_wrapper() {
         ],
     );
     let v = failed("check aws unreachable", &o, 1);
+    // Outside `kms check`, the next step is to run it.
+    let out = s.p("out");
+    let plain = s.write("plain", b"x");
+    let e = run(&["encrypt", "-c", &cfg, "-o", &out, "--json", &plain]);
+    let ev = failed("encrypt aws unreachable", &e, 1);
+    let want = format!("run `kms check -c {cfg}` to test each key");
+    assert!(
+        ev["error"]["message"].as_str().unwrap().ends_with(&want),
+        "{ev}"
+    );
     for w in v["wrappers"].as_array().unwrap() {
         assert_eq!(w["online"]["ok"], false, "{w}");
         assert!(w["online"]["error"]
@@ -335,8 +345,17 @@ fn json_failures_are_one_object_with_the_exit_code() {
     // A wrong key: exit 1, no output file.
     let other = s.write("other.hcl", aead_config(&[("root", KEY_B, "k1")]));
     let o = run(&["decrypt", "-c", &other, "-o", &s.p("back"), "--json", &ct]);
-    failed("decrypt wrong key", &o, 1);
+    let v = failed("decrypt wrong key", &o, 1);
     assert!(!s.exists("back"));
+    // The next step names the config and the rotation fix (docs/ERRORS.md).
+    let message = v["error"]["message"].as_str().unwrap();
+    for want in [
+        "decryption failed",
+        "other.hcl as a kms stanza with purpose \"previous-root\"",
+        "kms inspect",
+    ] {
+        assert!(message.contains(want), "{want}: {message}");
+    }
 
     // Usage errors found by argument parsing too.
     let o = run(&["encrypt", "--json", "--no-such-flag"]);
