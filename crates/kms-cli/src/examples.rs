@@ -96,3 +96,40 @@ Examples:
   kms completions bash > /etc/bash_completion.d/kms
   kms completions zsh > \"${fpath[1]}/_kms\"
   kms completions fish > ~/.config/fish/completions/kms.fish";
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    /// Every `kms ...` line of every command's examples parses with today's flags: an
+    /// example cannot drift from the command line it shows.
+    #[test]
+    fn every_example_parses() {
+        let mut cmd = crate::cli::command();
+        cmd.build();
+        let mut seen = 0;
+        let mut stack = vec![cmd.clone()];
+        while let Some(c) = stack.pop() {
+            stack.extend(c.get_subcommands().cloned());
+            let Some(help) = c.get_after_help() else {
+                continue;
+            };
+            for line in help.to_string().lines() {
+                let line = line.trim();
+                if line.starts_with('#') {
+                    continue;
+                }
+                // The kms part of a pipeline, without a redirection.
+                let Some(part) = line.split(" | ").find(|p| p.starts_with("kms ")) else {
+                    continue;
+                };
+                let part = part.split(" > ").next().unwrap();
+                let args: Vec<&str> = part.split_whitespace().collect();
+                if let Err(e) = cmd.clone().try_get_matches_from(&args) {
+                    panic!("{}: example {part:?} does not parse: {e}", c.get_name());
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen} examples");
+    }
+}
