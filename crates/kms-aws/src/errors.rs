@@ -56,14 +56,16 @@ where
             let code = e.code().unwrap_or("Unknown");
             let msg = e.message().unwrap_or("");
             match code {
-                "NotFoundException" => Error::NotFound(format!("KMS key {key} not found ({place})")),
+                "NotFoundException" => Error::NotFound(format!(
+                    "KMS key {key} not found ({place}): check kms_key_id, and the region (region = \"...\" in the stanza, or AWS_REGION)"
+                )),
                 "AccessDeniedException" if matches!(op, Op::Decrypt | Op::ReEncrypt) => Error::PermissionDenied(format!(
                     "KMS {} of data under {key} was denied ({place}): the caller likely lacks {} on that key, or the data was wrapped under another key",
                     op.name(),
                     op.permission()
                 )),
                 "AccessDeniedException" => Error::PermissionDenied(format!(
-                    "KMS {} on {key} was denied ({place}): the caller likely lacks {}",
+                    "KMS {} on {key} was denied ({place}): the caller likely lacks {}; grant it in the key policy or IAM",
                     op.name(),
                     op.permission()
                 )),
@@ -79,7 +81,9 @@ where
                     Error::Unavailable(format!("KMS {} failed after retries ({place}): {code}", op.name()))
                 }
                 "NotAuthorized" | "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException" => {
-                    Error::PermissionDenied(format!("KMS rejected the credentials ({place}): {code}"))
+                    Error::PermissionDenied(format!(
+                        "KMS rejected the credentials ({place}): {code}; check access_key/secret_key in the stanza, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_PROFILE"
+                    ))
                 }
                 // An unrecognised answer with a 5xx or 429 status (e.g. a load balancer's HTML
                 // page) is the service being unavailable, after the SDK's retries.

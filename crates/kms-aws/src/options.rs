@@ -9,8 +9,11 @@ use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use kms_core::stanza::userinfo_range;
 use kms_core::{Error, Result};
 use zeroize::Zeroizing;
+
+pub(crate) use kms_core::stanza::redact_userinfo;
 
 /// The region used when no source gives one, as Boundary documents.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -352,25 +355,6 @@ fn default_chain_source(opts: &AwsKmsOptions) -> String {
         "container".to_owned()
     } else {
         "SDK default chain (profile default, else instance)".to_owned()
-    }
-}
-
-/// Where the userinfo (`user:password@`, with its `@`) of a URL is, if it has one.
-fn userinfo_range(url: &str) -> Option<std::ops::Range<usize>> {
-    let start = url.find("://")? + 3;
-    let authority_len = url[start..]
-        .find(['/', '?', '#'])
-        .unwrap_or(url.len() - start);
-    let at = url[start..start + authority_len].rfind('@')?;
-    Some(start..start + at + 1)
-}
-
-/// `url` with any userinfo (`http://user:password@host`) shown as `REDACTED@`: the form of
-/// an endpoint in messages, `kms check` and logs.
-pub(crate) fn redact_userinfo(url: &str) -> String {
-    match userinfo_range(url) {
-        Some(r) => format!("{}REDACTED@{}", &url[..r.start], &url[r.end..]),
-        None => url.to_owned(),
     }
 }
 

@@ -4,12 +4,21 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::examples;
+
 /// Encrypt and decrypt data with the keys named in Boundary-style `kms` stanzas.
 ///
 /// Exit codes: 0 ok, 1 the operation failed (wrong key, tampered or truncated data, KMS
 /// error), 2 usage or configuration error.
 #[derive(Debug, Parser)]
-#[command(name = "kms", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "kms",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    after_help = examples::KMS
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -18,27 +27,48 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Print a fresh random key, base64, for an aead stanza's `key` (256 bits by default).
+    #[command(after_help = examples::KEYGEN)]
     Keygen(KeygenArgs),
     /// Encrypt a file or stdin into the kms stream format.
+    #[command(after_help = examples::ENCRYPT)]
     Encrypt(EncryptArgs),
     /// Decrypt a kms stream file or a go-kms-wrapping BlobInfo value.
+    #[command(after_help = examples::DECRYPT)]
     Decrypt(DecryptArgs),
     /// Show what a ciphertext says (format, backend, key ids, sizes) without any key.
+    #[command(after_help = examples::INSPECT)]
     Inspect(InspectArgs),
     /// Validate a config; online (default) also verifies each key with its backend.
+    #[command(after_help = examples::CHECK)]
     Check(CheckArgs),
     /// Put files under the current key of a purpose, in place and atomically.
+    #[command(after_help = examples::REWRAP)]
     Rewrap(RewrapArgs),
     /// Remove the temp files (.NAME.kms-tmp-XXXXXX) a killed kms left behind, under each PATH.
+    #[command(after_help = examples::CLEAN)]
     Clean(CleanArgs),
     /// Protect values inside config files with {{encrypt(..)}} / {{decrypt(..)}} markers.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::CONFIG)]
     Config(ConfigCommand),
     /// Print a shell completion script: `kms completions bash > /etc/bash_completion.d/kms`.
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Write man pages for kms and each subcommand into DIR (used by `cargo xtask man`).
     #[command(hide = true)]
     Man(ManArgs),
+}
+
+impl Command {
+    /// Whether the run reports through one JSON object on stdout, failures included.
+    pub(crate) fn json(&self) -> bool {
+        match self {
+            Command::Encrypt(a) => a.json,
+            Command::Decrypt(a) => a.json,
+            Command::Inspect(a) => a.json,
+            Command::Check(a) => a.json,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +166,10 @@ pub(crate) struct EncryptArgs {
     /// With --value: write the binary protobuf instead of base64url text.
     #[arg(long, requires = "value")]
     pub(crate) binary: bool,
+    /// Print one JSON object on stdout: the output path, the sizes and the keys used
+    /// (docs/CLI.md). Needs -o, except with --value, whose value is then in the object.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) out: OutputArgs,
     /// Input file, or - for stdin (the default).
@@ -153,6 +187,10 @@ pub(crate) struct DecryptArgs {
     /// The additional authenticated data given at encryption.
     #[arg(long, value_name = "TEXT")]
     pub(crate) aad: Option<String>,
+    /// Print one JSON object on stdout: the output path, the sizes and the key ids the input
+    /// records (docs/CLI.md). Needs -o: plaintext never goes into the JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) out: OutputArgs,
     /// Input file, or - for stdin (the default).
@@ -162,7 +200,7 @@ pub(crate) struct DecryptArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
-    /// Print JSON.
+    /// Print one JSON object (docs/CLI.md).
     #[arg(long)]
     pub(crate) json: bool,
     /// Input file, or - for stdin (the default).
@@ -181,6 +219,10 @@ pub(crate) struct CheckArgs {
     /// reads differently than written.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Print one JSON object on stdout: each wrapper with its resolved settings and their
+    /// sources (secrets redacted), the online result, the warnings (docs/CLI.md).
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -224,8 +266,10 @@ pub(crate) struct CleanArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
     /// Turn each {{encrypt(VALUE)}} in FILE into {{decrypt(BLOB)}} with the config-purpose key.
+    #[command(after_help = examples::CONFIG_ENCRYPT)]
     Encrypt(ConfigValueArgs),
     /// Turn each {{decrypt(BLOB)}} in FILE back into {{encrypt(VALUE)}} (or VALUE with --strip).
+    #[command(after_help = examples::CONFIG_DECRYPT)]
     Decrypt(ConfigValueArgs),
 }
 

@@ -52,6 +52,22 @@ impl Failure {
         Failure { code, message }
     }
 
+    /// [`Failure::from_error`] for an error met using the keys of the config file `config`
+    /// on the data `input`, with the next step when there is one ([`next_step`]).
+    pub(crate) fn using_keys(input: &str, config: &str, e: Error) -> Self {
+        let step = next_step(&e, config, input);
+        Failure::from_error(input, e).with_next_step(step)
+    }
+
+    /// Appends `; STEP` to the message.
+    pub(crate) fn with_next_step(mut self, step: Option<String>) -> Self {
+        if let Some(step) = step {
+            self.message.push_str("; ");
+            self.message.push_str(&step);
+        }
+        self
+    }
+
     /// Maps a config-loading failure: an invalid config is a usage error.
     pub(crate) fn from_load(e: kms::LoadError) -> Self {
         match e {
@@ -109,6 +125,34 @@ impl Failure {
             eprintln!("kms: {}", crate::display::escape_controls(line));
         }
         ExitCode::from(self.code)
+    }
+}
+
+/// What to do about `e`, met while using the keys of the config file `config` on the data
+/// `input` (a file name, or `stdin`), when there is one concrete step (docs/ERRORS.md).
+pub(crate) fn next_step(e: &Error, config: &str, input: &str) -> Option<String> {
+    match e.root() {
+        Error::DecryptFailed => {
+            let inspect = if input.is_empty() || input == "stdin" {
+                String::new()
+            } else {
+                format!(" (`kms inspect {input}` shows the key ids it records)")
+            };
+            Some(format!(
+                "if the key was rotated, put the old key in {config} as a kms stanza with purpose \"previous-root\"{inspect}; else check --aad"
+            ))
+        }
+        Error::NoMatchingWrapper { .. } => Some(format!(
+            "add the key it was written under to {config}; after a rotation the old root key goes in a kms stanza with purpose \"previous-root\""
+        )),
+        Error::Throttled(_) => Some(
+            "retry later: the calls share the account's KMS request quota (raise it, or run fewer at once)".to_owned(),
+        ),
+        Error::NotFound(_)
+        | Error::PermissionDenied(_)
+        | Error::KeyUnusable(_)
+        | Error::Unavailable(_) => Some(format!("run `kms check -c {config}` to test each key")),
+        _ => None,
     }
 }
 

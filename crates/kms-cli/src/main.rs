@@ -4,10 +4,12 @@
 mod cli;
 mod commands;
 mod display;
+mod examples;
 mod failure;
 mod filesafe;
 mod io;
 mod process;
+mod report;
 mod temp;
 
 use std::process::ExitCode;
@@ -18,9 +20,17 @@ fn main() -> ExitCode {
     if let Err(e) = process::no_core_dumps() {
         return failure::Failure::op(e).report();
     }
-    let cli = match cli::Cli::from_arg_matches(&cli::command().get_matches()) {
+    let cli = match cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => {
+            if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+                report::emit_failure(&failure::Failure::usage(clap_message(&e)));
+            }
+            e.exit()
+        }
     };
     if let Err(e) = failure::refuse_body_logging() {
         return e.report();
@@ -43,6 +53,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => e.report(),
     }
+}
+
+/// clap's error as one line, for `--json`: its first line without the `error: ` prefix.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 /// Warnings of our own crates and errors of dependencies by default: the SDK's warnings

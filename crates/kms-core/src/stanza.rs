@@ -261,6 +261,12 @@ impl Stanza {
         self.settings.get(name)
     }
 
+    /// Every setting with a value, by name (for `kms check --json`; secrets stay
+    /// [`Value::Secret`]).
+    pub fn settings(&self) -> impl Iterator<Item = (&'static str, &Setting)> {
+        self.settings.iter().map(|(k, v)| (*k, v))
+    }
+
     /// Whether the block itself wrote `name` (even empty, or with an unusable value).
     pub fn given(&self, name: &str) -> bool {
         self.given.contains(name)
@@ -297,6 +303,25 @@ impl Stanza {
     /// A boolean value; `false` when unset.
     pub fn flag(&self, name: &str) -> bool {
         matches!(self.get(name).map(|s| &s.value), Some(Value::Bool(true)))
+    }
+}
+
+/// Where the userinfo (`user:password@`, with its `@`) of a URL is, if it has one.
+pub fn userinfo_range(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let authority_len = url[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - start);
+    let at = url[start..start + authority_len].rfind('@')?;
+    Some(start..start + at + 1)
+}
+
+/// `url` with any userinfo (`http://user:password@host`) shown as `REDACTED@`: how a
+/// setting that may be a URL (an endpoint) is shown in messages, `kms check` and logs.
+pub fn redact_userinfo(url: &str) -> String {
+    match userinfo_range(url) {
+        Some(r) => format!("{}REDACTED@{}", &url[..r.start], &url[r.end..]),
+        None => url.to_owned(),
     }
 }
 
@@ -407,7 +432,19 @@ mod tests {
         assert_eq!(s.sourced("s"), Some(("canary-secret", Source::Env("S"))));
         assert!(s.flag("b") && !s.flag("a") && !s.flag("none"));
         assert!(s.given("a") && !s.given("s"));
+        let names: Vec<&str> = s.settings().map(|(n, _)| n).collect();
+        assert_eq!(names, ["a", "b", "s"]);
         assert!(!format!("{s:?}").contains("canary"));
+    }
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_userinfo("http://u:pw@host:9/p@q"),
+            "http://REDACTED@host:9/p@q"
+        );
+        assert_eq!(redact_userinfo("https://host/a@b"), "https://host/a@b");
+        assert_eq!(redact_userinfo("not a url"), "not a url");
     }
 
     #[test]

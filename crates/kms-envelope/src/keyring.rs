@@ -123,7 +123,7 @@ impl Keyring {
         let ws = self.for_purpose(purpose);
         if ws.is_empty() {
             return Err(Error::Config(format!(
-                "the config has no kms stanza with purpose \"{purpose}\""
+                "the config has no kms stanza with purpose \"{purpose}\"; add one, or choose a purpose it has"
             )));
         }
         Ok(ws)

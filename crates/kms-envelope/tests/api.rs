@@ -104,7 +104,7 @@ fn keyring_selects_as_the_facade_did() {
     let e = k.encrypt_wrappers(Purpose::Config).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "configuration error: the config has no kms stanza with purpose \"config\""
+        "configuration error: the config has no kms stanza with purpose \"config\"; add one, or choose a purpose it has"
     );
 }
 

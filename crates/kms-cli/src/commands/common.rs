@@ -15,23 +15,35 @@ use crate::failure::{CliResult, Failure};
 /// config-purpose stanza of the config file itself. Its warnings (what Boundary accepts but
 /// ignores) go to stderr, one line each.
 pub(crate) async fn load_config(arg: &ConfigArg) -> CliResult<KmsConfig> {
-    let mut options = kms::ConfigOptions::new();
-    if let Some(f) = &arg.config_kms {
-        options = options.config_kms(f);
-    }
-    let config = kms::load_config(&arg.config, &options)
-        .await
-        .map_err(Failure::from_load)?;
+    let config = load_config_quietly(arg).await?;
     for w in &config.warnings {
         eprintln!("kms: warning: {w}");
     }
     Ok(config)
 }
 
+/// [`load_config`] without printing the warnings: `--json` puts them in its object.
+pub(crate) async fn load_config_quietly(arg: &ConfigArg) -> CliResult<KmsConfig> {
+    let mut options = kms::ConfigOptions::new();
+    if let Some(f) = &arg.config_kms {
+        options = options.config_kms(f);
+    }
+    kms::load_config(&arg.config, &options)
+        .await
+        .map_err(Failure::from_load)
+}
+
+/// The config's warnings as a JSON array of strings.
+pub(crate) fn warnings_value(config: &KmsConfig) -> serde_json::Value {
+    config.warnings.iter().map(|w| w.to_string()).collect()
+}
+
+/// The keyring of `config`, its `encrypt` purposes connected now; a failure says what to do
+/// next ([`crate::failure::next_step`]).
 pub(crate) async fn build_keyring(config: &KmsConfig, encrypt: &[Purpose]) -> CliResult<Keyring> {
     Keyring::build(config, encrypt)
         .await
-        .map_err(|e| Failure::from_error("", e))
+        .map_err(|e| Failure::using_keys("", &config.source, e))
 }
 
 /// The keyring for encrypting under `purpose` and each of `also`: their wrappers are

@@ -7,22 +7,47 @@ use kms::envelope::ciphertext::MAX_VALUE_BYTES;
 use kms::envelope::{value, Ciphertext, Decryptor, Encryptor};
 use kms::{Error, Purpose};
 
-use super::common::{build_encrypt_keyring, build_keyring, load_config, read_ciphertext};
+use super::common::{
+    build_encrypt_keyring, build_keyring, load_config, load_config_quietly, read_ciphertext,
+    warnings_value,
+};
 use crate::cli::{DecryptArgs, EncryptArgs};
-use crate::failure::{CliResult, Failure};
+use crate::failure::{next_step, CliResult, Failure};
 use crate::io::{check_output, open_input, progress, Content, Output};
+use crate::report::{self, emit, path_value, Counted};
+use serde_json::json;
 use zeroize::Zeroizing;
 
 pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
+    if a.json && (!a.value || a.binary) {
+        let why = if a.value {
+            " (or drop --binary: the base64url value then goes into the object)"
+        } else {
+            ""
+        };
+        report::require_output("kms encrypt", a.out.output.as_deref(), why)?;
+    }
     check_output(a.out.output.as_deref())?;
-    let config = load_config(&a.config).await?;
+    let config = if a.json {
+        load_config_quietly(&a.config).await?
+    } else {
+        load_config(&a.config).await?
+    };
     let keyring = build_encrypt_keyring(&config, a.purpose, &a.also).await?;
     // Checked before any input or output is opened.
     keyring
         .encrypt_wrappers_with(a.purpose, &a.also)
         .map_err(|e| Failure::from_error(&config.source, e))?;
+    let keys = report::encrypt_keys(&keyring, a.purpose, &a.also);
+    let mut summary = json!({
+        "ok": true,
+        "operation": "encrypt",
+        "purpose": a.purpose.as_str(),
+        "keys": keys,
+        "warnings": warnings_value(&config),
+    });
     if a.value {
-        return encrypt_value(a, &config.source, &keyring).await;
+        return encrypt_value(a, &config.source, &keyring, summary).await;
     }
     let mut input = open_input(a.input.as_deref())?;
     let mut out = Output::open(
@@ -36,22 +61,32 @@ pub(crate) async fn encrypt(a: EncryptArgs) -> CliResult<ExitCode> {
     let mut writer = Encryptor::new(&keyring, a.purpose)
         .also(&a.also)
         .aad(aad.as_bytes())
-        .wrap_output(out.writer())
+        .wrap_output(Counted::new(out.writer()))
         .await
-        .map_err(|e| Failure::from_copy(&name, &out_name, e))?;
-    let bar = progress(input.len, a.out.quiet);
-    tokio::task::block_in_place(|| {
-        match &bar {
+        .map_err(|e| {
+            let step = next_step(&e, &config.source, "");
+            Failure::from_copy(&name, &out_name, e).with_next_step(step)
+        })?;
+    let bar = progress(input.len, a.out.quiet || a.json);
+    let (in_bytes, out_bytes) = tokio::task::block_in_place(|| {
+        let n = match &bar {
             Some(b) => writer.copy_from(&mut b.wrap_read(&mut input.reader)),
             None => writer.copy_from(&mut input.reader),
         }?;
-        writer.finish()
+        Ok::<_, Error>((n, writer.finish()?.bytes))
     })
     .map_err(|e| Failure::from_copy(&name, &out_name, e))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     out.commit(a.out.sync)?;
+    if a.json {
+        summary["format"] = json!("kms-stream");
+        summary["input"] = json!({ "path": path_value(input.path.as_deref()), "bytes": in_bytes });
+        summary["output"] =
+            json!({ "path": path_value(a.out.output.as_deref()), "bytes": out_bytes });
+        emit(&summary);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -60,6 +95,7 @@ async fn encrypt_value(
     a: EncryptArgs,
     source: &str,
     keyring: &kms::keyring::Keyring,
+    mut summary: serde_json::Value,
 ) -> CliResult<ExitCode> {
     let mut input = open_input(a.input.as_deref())?;
     let name = input.name.clone();
@@ -81,7 +117,7 @@ async fn encrypt_value(
         .await
         .map_err(|e| match e.root() {
             Error::Config(_) => Failure::from_error(source, e),
-            _ => Failure::from_error(&name, e),
+            _ => Failure::using_keys(&name, source, e),
         })?;
     let bytes = if a.binary {
         blob.to_bytes()
@@ -99,6 +135,20 @@ async fn encrypt_value(
             if a.binary { "" } else { ", or add --binary" }
         )));
     }
+    // A value is wrapped under the purpose's first wrapper only.
+    if let Some(keys) = summary["keys"].as_array_mut() {
+        keys.truncate(1);
+    }
+    summary["format"] = json!("blobinfo");
+    summary["encoding"] = json!(if a.binary { "binary" } else { "base64url" });
+    summary["input"] = json!({ "path": path_value(input.path.as_deref()), "bytes": plain.len() });
+    if a.json && a.out.output.as_deref().is_none_or(|o| o.as_os_str() == "-") {
+        // No file: the value itself is the result (base64url; --binary needs -o).
+        summary["output"] = serde_json::Value::Null;
+        summary["value"] = json!(blob.to_text());
+        emit(&summary);
+        return Ok(ExitCode::SUCCESS);
+    }
     let content = if a.binary {
         Content::Ciphertext
     } else {
@@ -110,12 +160,33 @@ async fn encrypt_value(
         .write_all(&bytes)
         .map_err(|e| Failure::from_write(&out_name, &e))?;
     out.commit(a.out.sync)?;
+    if a.json {
+        summary["output"] =
+            json!({ "path": path_value(a.out.output.as_deref()), "bytes": bytes.len() });
+        emit(&summary);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
+    if a.json {
+        report::require_output(
+            "kms decrypt",
+            a.out.output.as_deref(),
+            "; plaintext never goes into it",
+        )?;
+    }
     check_output(a.out.output.as_deref())?;
-    let config = load_config(&a.config).await?;
+    let config = if a.json {
+        load_config_quietly(&a.config).await?
+    } else {
+        load_config(&a.config).await?
+    };
+    let mut summary = json!({
+        "ok": true,
+        "operation": "decrypt",
+        "warnings": warnings_value(&config),
+    });
     let keyring = build_keyring(&config, &[]).await?;
     let mut input = open_input(a.input.as_deref())?;
     let aad = a.aad.unwrap_or_default();
@@ -123,8 +194,18 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
     match read_ciphertext(&name, &mut input.reader)? {
         Ciphertext::Stream(header) => {
             let len = input.len;
-            let body: &mut dyn Read = &mut input.reader;
-            let bar = progress(len, a.out.quiet);
+            let info = header.info(0);
+            summary["format"] = json!("kms-stream");
+            summary["purpose"] = json!(info.purpose.as_str());
+            summary["recorded_keys"] = report::recorded_keys(
+                info.wrapped_keys
+                    .iter()
+                    .map(|e| (e.kind.as_str(), e.key_id.as_str())),
+            );
+            let header_bytes = header.header_bytes() as u64;
+            let mut counted = Counted::new(&mut input.reader);
+            let body: &mut dyn Read = &mut counted;
+            let bar = progress(len, a.out.quiet || a.json);
             let mut reader = match &bar {
                 Some(b) => {
                     Decryptor::new(&keyring)
@@ -142,7 +223,7 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
                         .await
                 }
             }
-            .map_err(|e| Failure::from_error(&name, e))?;
+            .map_err(|e| Failure::using_keys(&name, &config.source, e))?;
             let mut out = Output::open(
                 a.out.output.as_deref(),
                 input.path.as_deref(),
@@ -152,16 +233,35 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
-            match result {
-                Ok(_) => out.commit(a.out.sync)?,
+            let out_bytes = match result {
+                Ok(n) => {
+                    out.commit(a.out.sync)?;
+                    n
+                }
                 Err(e) => return Err(body_failure(&name, out, e)),
-            }
+            };
+            drop(reader);
+            summary["input"] = json!({
+                "path": path_value(input.path.as_deref()),
+                "bytes": header_bytes + counted.bytes,
+            });
+            summary["output"] =
+                json!({ "path": path_value(a.out.output.as_deref()), "bytes": out_bytes });
         }
         Ciphertext::Value(v) => {
             let purpose = a.purpose.unwrap_or(Purpose::Root);
+            let info = v.info();
+            summary["format"] = json!("blobinfo");
+            summary["purpose"] = json!(purpose.as_str());
+            summary["recorded_keys"] =
+                report::recorded_keys(std::iter::once((info.kind.as_str(), info.key_id.as_str())));
+            summary["input"] = json!({
+                "path": path_value(input.path.as_deref()),
+                "bytes": info.bytes,
+            });
             let plain = value::decrypt(&keyring, purpose, &v.blob, aad.as_bytes())
                 .await
-                .map_err(|e| Failure::from_error(&name, e))?;
+                .map_err(|e| Failure::using_keys(&name, &config.source, e))?;
             let mut out = Output::open(
                 a.out.output.as_deref(),
                 input.path.as_deref(),
@@ -172,7 +272,14 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
                 .write_all(plain.expose_secret())
                 .map_err(|e| Failure::from_write(&out_name, &e))?;
             out.commit(a.out.sync)?;
+            summary["output"] = json!({
+                "path": path_value(a.out.output.as_deref()),
+                "bytes": plain.expose_secret().len(),
+            });
         }
+    }
+    if a.json {
+        emit(&summary);
     }
     Ok(ExitCode::SUCCESS)
 }

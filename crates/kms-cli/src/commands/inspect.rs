@@ -16,7 +16,7 @@ use crate::io::open_input;
 pub(crate) fn inspect(a: InspectArgs) -> CliResult<ExitCode> {
     let mut input = open_input(a.input.as_deref())?;
     let name = input.name.clone();
-    let report = match read_ciphertext(&name, &mut input.reader)? {
+    let mut report = match read_ciphertext(&name, &mut input.reader)? {
         Ciphertext::Stream(header) => {
             let body_len = match input.len {
                 Some(total) => total.saturating_sub(header.header_bytes() as u64),
@@ -28,10 +28,8 @@ pub(crate) fn inspect(a: InspectArgs) -> CliResult<ExitCode> {
         Ciphertext::Value(v) => value_report(&v.info()),
     };
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        report["ok"] = Value::Bool(true);
+        crate::report::emit(&report);
     } else {
         print_text(&report);
     }

@@ -13,7 +13,19 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::failure::CliResult;
 
+/// Runs the command; with `--json`, a failure is also reported as the run's JSON object.
 pub(crate) async fn run(cli: Cli) -> CliResult<ExitCode> {
+    let json = cli.command.json();
+    let result = dispatch(cli).await;
+    if json {
+        if let Err(f) = &result {
+            crate::report::emit_failure(f);
+        }
+    }
+    result
+}
+
+async fn dispatch(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
         Command::Keygen(a) => keygen(a.bits.parse().unwrap_or(256)),
         Command::Encrypt(a) => crypt::encrypt(a).await,
