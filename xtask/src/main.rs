@@ -299,6 +299,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
     "cli",
     "rewrap_accounting",
+    "rewrap_bulk",
     "faults",
     "secrets",
     "config_markers",

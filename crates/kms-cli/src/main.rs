@@ -7,6 +7,7 @@ mod display;
 mod failure;
 mod filesafe;
 mod io;
+mod metered;
 mod process;
 mod temp;
 
