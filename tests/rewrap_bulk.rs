@@ -299,7 +299,7 @@ fn json_gives_every_path_with_its_outcome_and_a_summary() {
     // server-side rewrap, which is not counted as a call.
     assert_eq!(
         s["kms_calls"],
-        serde_json::json!({"total": 66, "wrap": 33, "unwrap": 33, "rewrap": 0, "throttled_retried": 0})
+        serde_json::json!({"total": 66, "wrap": 33, "unwrap": 33, "rewrap": 0, "throttled_retried": 0, "by_type": {"aead": 66}})
     );
     assert!(stderr(&o).contains("cut.kms"), "{}", stderr(&o));
 }
@@ -317,7 +317,9 @@ fn the_summary_line_counts_files_and_kms_calls_and_no_bar_off_a_terminal() {
         "{summary}"
     );
     assert!(
-        summary.contains("10 KMS calls (wrap 5, unwrap 5, rewrap 0), 0 throttled and retried"),
+        summary.contains(
+            "10 KMS calls (wrap 5, unwrap 5, rewrap 0; aead 10), 0 throttled and retried"
+        ),
         "{summary}"
     );
     assert!(!summary.contains("shard"), "{summary}");
@@ -332,7 +334,7 @@ fn the_summary_line_counts_files_and_kms_calls_and_no_bar_off_a_terminal() {
         "{summary}"
     );
     assert!(
-        summary.contains("5 KMS calls (wrap 0, unwrap 5, rewrap 0)"),
+        summary.contains("5 KMS calls (wrap 0, unwrap 5, rewrap 0; aead 5)"),
         "{summary}"
     );
 }
@@ -540,6 +542,7 @@ fn throttling_slows_the_run_and_every_file_is_rewrapped() {
         "{calls}"
     );
     assert_eq!(calls["unwrap"], 0, "ReEncrypt, no Decrypt: {calls}");
+    assert_eq!(calls["by_type"]["awskms"], calls["total"], "{calls}");
     assert!(
         proxy.count("ReEncrypt") > count as usize,
         "throttled attempts are retried: {:?}",

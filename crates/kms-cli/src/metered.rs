@@ -9,6 +9,7 @@
 //! fleet of workers backs off together rather than each hammering the quota.
 
 use std::collections::hash_map::RandomState;
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,15 +35,18 @@ pub(crate) struct Calls {
     pub(crate) rewrap: AtomicU64,
     /// Throttled answers that were retried here after a pause.
     pub(crate) throttled: AtomicU64,
+    /// Calls by backend kind: a local aead key costs no KMS quota.
+    by_kind: Mutex<BTreeMap<String, u64>>,
 }
 
 /// What [`Calls`] counted, read once at the end of a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct CallCounts {
     pub(crate) wrap: u64,
     pub(crate) unwrap: u64,
     pub(crate) rewrap: u64,
     pub(crate) throttled: u64,
+    pub(crate) by_kind: BTreeMap<String, u64>,
 }
 
 impl CallCounts {
@@ -58,6 +62,11 @@ impl Calls {
             unwrap: self.unwrap.load(Ordering::Relaxed),
             rewrap: self.rewrap.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
+            by_kind: self
+                .by_kind
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         }
     }
 }
@@ -147,6 +156,13 @@ impl Metered {
             let r = f().await;
             if !made_no_call(&r) {
                 counter.fetch_add(1, Ordering::Relaxed);
+                *self
+                    .calls
+                    .by_kind
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(self.inner.kind().as_str().to_owned())
+                    .or_default() += 1;
             }
             match r {
                 Err(e) if matches!(e.root(), Error::Throttled(_)) && retries < THROTTLE_RETRIES => {

@@ -186,6 +186,7 @@ impl Run {
                         "unwrap": calls.unwrap,
                         "rewrap": calls.rewrap,
                         "throttled_retried": calls.throttled,
+                        "by_type": calls.by_kind,
                     },
                     "shard": (!shard.is_all()).then(|| shard.to_string()),
                     "other_shards": r.other_shards,
@@ -200,6 +201,11 @@ impl Run {
             for (p, note) in &r.notes {
                 println!("{p}: {note}");
             }
+            let by_kind: String = calls
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("; {k} {n}"))
+                .collect();
             let shard_text = if shard.is_all() {
                 String::new()
             } else {
@@ -209,7 +215,7 @@ impl Run {
                 )
             };
             println!(
-                "rewrap: {changed} rewrapped, {current} already current, {} not kms files, {} symlinks not followed, {} special files skipped; left (still under other keys, or unknown): {} failed, {} hard-linked, {} unreadable directories, {} symlinks out of the tree, {} temp-file leftovers; {} KMS calls (wrap {}, unwrap {}, rewrap {}), {} throttled and retried{shard_text}",
+                "rewrap: {changed} rewrapped, {current} already current, {} not kms files, {} symlinks not followed, {} special files skipped; left (still under other keys, or unknown): {} failed, {} hard-linked, {} unreadable directories, {} symlinks out of the tree, {} temp-file leftovers; {} KMS calls (wrap {}, unwrap {}, rewrap {}{by_kind}), {} throttled and retried{shard_text}",
                 not_kms.len(),
                 r.symlinks,
                 r.special,
