@@ -152,7 +152,10 @@ impl Metered {
     {
         let mut retries = 0;
         loop {
-            tokio::time::sleep_until(self.gate.open_at()).await;
+            let open_at = self.gate.open_at();
+            if open_at > Instant::now() {
+                tokio::time::sleep_until(open_at).await;
+            }
             let r = f().await;
             if !made_no_call(&r) {
                 counter.fetch_add(1, Ordering::Relaxed);
