@@ -312,11 +312,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// moto through the tests' harness: the `kms-moto` binary, which stops moto when its stdin
 /// closes (on drop here, or when xtask dies).
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
     stdin: Option<ChildStdin>,
-    endpoint: String,
-    arn: String,
+    pub(crate) endpoint: String,
+    pub(crate) arn: String,
 }
 
 impl Drop for Moto {
@@ -327,7 +327,12 @@ impl Drop for Moto {
 }
 
 fn start_moto() -> Result<Moto, String> {
-    let mut child = Command::new(root().join("target/release/kms-moto"))
+    start_moto_at(&root().join("target/release/kms-moto"))
+}
+
+/// moto through the `kms-moto` binary at `bin`.
+pub(crate) fn start_moto_at(bin: &Path) -> Result<Moto, String> {
+    let mut child = Command::new(bin)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -458,6 +463,14 @@ fn aws_rows(
         } else {
             text.push_str("(d) skipped: aws-encryption-cli not installed (pip install aws-encryption-sdk-cli)\n");
         }
+    }
+    // (h) rewrap of many small files, -j default against -j 1.
+    match crate::bench_bulk::rewrap_jobs_rows(kms, dir, &moto.endpoint, &arn, 5000, 5, &[16]) {
+        Ok((r, t)) => {
+            rows.extend(r);
+            text.push_str(&t);
+        }
+        Err(e) => eprintln!("xtask bench: rewrap -j rows skipped: {e}"),
     }
     // (e) values through the library with and without caching.
     let out = Command::new(root().join("target/release/cache_bench"))

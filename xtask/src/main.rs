@@ -4,7 +4,7 @@
 //!   tests required (a run that would skip them fails).
 //! - `demo`: the main job on the embedded default: encrypt and decrypt a file with the aead
 //!   dev config in examples/, and show the round trip.
-//! - `bench`: whole-command benchmarks (see `bench.rs`).
+//! - `bench`: whole-command benchmarks (see `bench.rs`); `bench-rewrap`: its rewrap -j row alone (`bench_bulk.rs`).
 //! - `oracle-fuzz [--cases N] [--seed S] [--out DIR]`: a longer differential fuzz run against
 //!   the oracle (`tests/oracle_fuzz.rs`), writing each disagreement class's minimized example
 //!   to DIR.
@@ -13,6 +13,7 @@
 
 mod bench;
 mod bench_bounds;
+mod bench_bulk;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -23,10 +24,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("demo") => demo(),
         Some("bench") => bench::run(&args[1..]),
+        Some("bench-rewrap") => bench_bulk::run(&args[1..]),
         Some("oracle-fuzz") => oracle_fuzz(&args[1..]),
         Some("man") => man(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <ci|demo|bench|oracle-fuzz [--cases N] [--seed S] [--out DIR]|man DIR>"
+            "usage: cargo xtask <ci|demo|bench|bench-rewrap [--files N] [--runs R] [--jobs J,..] [--kms PATH]|oracle-fuzz [--cases N] [--seed S] [--out DIR]|man DIR>"
                 .to_owned(),
         ),
     };
@@ -299,6 +301,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
     "cli",
     "rewrap_accounting",
+    "rewrap_bulk",
     "faults",
     "secrets",
     "config_markers",

@@ -66,6 +66,7 @@ impl Command {
             Command::Decrypt(a) => a.json,
             Command::Inspect(a) => a.json,
             Command::Check(a) => a.json,
+            Command::Rewrap(a) => a.json,
             _ => false,
         }
     }
@@ -246,6 +247,20 @@ pub(crate) struct RewrapArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// Files rewrapped at once (each with at most one KMS call in flight).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = crate::commands::DEFAULT_REWRAP_JOBS,
+          value_parser = clap::builder::TypedValueParser::map(
+              clap::value_parser!(u16).range(1..=1024), usize::from))]
+    pub(crate) jobs: usize,
+    /// Take only shard I of N (1 <= I <= N): the paths whose SHA-256 of the path relative to
+    /// its root, first 8 bytes big-endian, is I-1 modulo N; N machines with 1/N .. N/N cover
+    /// every file exactly once (docs/SCALE.md).
+    #[arg(long, value_name = "I/N", default_value = "1/1", hide_default_value = true,
+          value_parser = crate::commands::parse_shard)]
+    pub(crate) shard: crate::commands::Shard,
+    /// Print one JSON object (every path with its outcome, and a summary) instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// Files (and with -r, directories) to rewrap.
     #[arg(value_name = "PATH", required = true)]
     pub(crate) paths: Vec<PathBuf>,

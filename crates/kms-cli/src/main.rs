@@ -8,6 +8,7 @@ mod examples;
 mod failure;
 mod filesafe;
 mod io;
+mod metered;
 mod process;
 mod report;
 mod temp;

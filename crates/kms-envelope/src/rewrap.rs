@@ -290,6 +290,9 @@ impl<'a> Rewrapper<'a> {
 
 /// Wraps the data key under `target`: through the target's own re-wrap of a recorded entry
 /// when it can, else by wrapping the data key, unwrapped (by `unwrap`) once for all targets.
+/// A re-wrap that fails for good (e.g. no kms:ReEncrypt permission) falls back to unwrapping;
+/// one that was throttled or could not reach the service is returned as it is: falling back
+/// would double the calls to a service that asked for fewer.
 async fn wrap_for<F, Fut>(
     target: &dyn Backend,
     recorded: &[(Option<BackendKind>, KeyId, Vec<u8>)],
@@ -303,8 +306,10 @@ where
 {
     for (kind, key_id, wrapped) in recorded {
         if kind.as_ref().is_none_or(|k| *k == target.kind()) {
-            if let Ok(Some(w)) = target.rewrap(wrapped, key_id, ctx).await {
-                return Ok(w);
+            match target.rewrap(wrapped, key_id, ctx).await {
+                Ok(Some(w)) => return Ok(w),
+                Err(e) if e.is_retryable() => return Err(e),
+                _ => {}
             }
         }
     }

@@ -455,3 +455,92 @@ fn rewrap_names_the_real_purpose() {
         assert!(matches!(e.root(), Error::NoMatchingWrapper { .. }), "{e}");
     });
 }
+
+/// A target that re-wraps server-side, as AWS KMS does, but answers each call with `error`;
+/// it counts its wrap calls.
+#[derive(Debug)]
+struct Refusing {
+    id: KeyId,
+    error: fn() -> Error,
+    wraps: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl kms_envelope::Backend for Refusing {
+    fn kind(&self) -> kms_core::BackendKind {
+        kms_core::BackendKind::new("refusing")
+    }
+    fn key_id(&self) -> &KeyId {
+        &self.id
+    }
+    fn secret_limits(&self) -> kms_core::SecretLimits {
+        kms_core::SecretLimits::UNBOUNDED
+    }
+    async fn wrap(
+        &self,
+        _secret: &[u8],
+        _context: &kms_core::WrapContext,
+    ) -> kms_core::Result<kms_core::Wrapped> {
+        self.wraps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(kms_core::Wrapped {
+            bytes: vec![1; 40],
+            key_id: self.id.clone(),
+        })
+    }
+    async fn unwrap(
+        &self,
+        _wrapped: &[u8],
+        _recorded: &KeyId,
+        _context: &kms_core::WrapContext,
+    ) -> kms_core::Result<kms_envelope::SecretBytes> {
+        Err(Error::DecryptFailed)
+    }
+    async fn rewrap(
+        &self,
+        _wrapped: &[u8],
+        _recorded: &KeyId,
+        _context: &kms_core::WrapContext,
+    ) -> kms_core::Result<Option<kms_core::Wrapped>> {
+        Err((self.error)())
+    }
+}
+
+/// A throttled or unreachable server-side re-wrap is returned, not retried as unwrap + wrap
+/// (twice the calls to a service that asked for fewer); a refusal for good falls back.
+#[test]
+fn a_throttled_rewrap_is_returned_and_a_refused_one_falls_back() {
+    let old = keyring();
+    let blob = rt()
+        .block_on(kms_envelope::value::encrypt_value_owned(
+            old.for_purpose(Purpose::Root)[0],
+            b"w".to_vec(),
+            b"",
+        ))
+        .unwrap();
+    let cases: [(fn() -> Error, bool); 3] = [
+        (|| Error::Throttled("rate exceeded".into()), false),
+        (|| Error::Unavailable("timed out".into()), false),
+        (|| Error::PermissionDenied("kms:ReEncrypt".into()), true),
+    ];
+    for (error, falls_back) in cases {
+        let target = Arc::new(Refusing {
+            id: KeyId::new("target"),
+            error,
+            wraps: Default::default(),
+        });
+        let mut k = Keyring::new();
+        k.push(Purpose::Root, target.clone());
+        k.push(Purpose::PreviousRoot, aead("root-2", 2));
+        let rewrapper = Rewrapper::new(&k, Purpose::Root, &[]).unwrap();
+        let r = rt().block_on(rewrapper.value(&blob));
+        let wraps = target.wraps.load(std::sync::atomic::Ordering::SeqCst);
+        if falls_back {
+            assert!(r.is_ok(), "{:?}", r.err());
+            assert_eq!(wraps, 1);
+        } else {
+            let e = r.unwrap_err();
+            assert!(e.is_retryable(), "{e}");
+            assert_eq!(wraps, 0, "{e}: no unwrap + wrap fallback");
+        }
+    }
+}

@@ -10,6 +10,9 @@ mod rewrap;
 
 use std::process::ExitCode;
 
+pub(crate) use rewrap::shard::{parse as parse_shard, Shard};
+pub(crate) use rewrap::DEFAULT_JOBS as DEFAULT_REWRAP_JOBS;
+
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::failure::CliResult;
 

@@ -1,11 +1,14 @@
 //! Walking `rewrap -r`'s roots: every path met is sorted into a [`Report`] class, so that
-//! nothing is skipped without a word. Symlinks are not followed (see [`super`]).
+//! nothing is skipped without a word. Symlinks are not followed (see [`super`]). With
+//! `--shard`, a path of another shard is only counted; directories are walked by every shard
+//! (their entries may be any shard's), and an unreadable one is reported by every shard.
 
 use std::fs;
 use std::io;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
+use super::shard::Shard;
 use crate::io::TEMP_MARKER;
 
 /// Why a path is not (known to be) under the target keys.
@@ -24,6 +27,15 @@ pub(super) struct Target {
     pub(super) real: PathBuf,
     /// The target of a symlink met inside `-r` that leads out of the tree: checked only.
     pub(super) outside: bool,
+    /// Its size when walked, for the progress bar.
+    pub(super) size: u64,
+}
+
+/// A path that may still need the old key, and why.
+pub(super) struct LeftPath {
+    pub(super) why: Left,
+    pub(super) path: String,
+    pub(super) reason: String,
 }
 
 #[derive(Default)]
@@ -31,25 +43,39 @@ pub(super) struct Report {
     pub(super) files: Vec<Target>,
     /// Paths reported but not failing: (path, note).
     pub(super) notes: Vec<(String, String)>,
-    pub(super) left: Vec<(Left, String)>,
+    pub(super) left: Vec<LeftPath>,
     pub(super) symlinks: usize,
     pub(super) special: usize,
+    /// Paths (other than directories) that belong to other shards.
+    pub(super) other_shards: usize,
 }
 
 impl Report {
     pub(super) fn leave(&mut self, why: Left, path: &Path, msg: impl std::fmt::Display) {
-        self.left.push((why, format!("{}: {msg}", path.display())));
+        self.left.push(LeftPath {
+            why,
+            path: path.display().to_string(),
+            reason: msg.to_string(),
+        });
     }
     pub(super) fn note(&mut self, path: &Path, msg: impl Into<String>) {
         self.notes.push((path.display().to_string(), msg.into()));
     }
     pub(super) fn count(&self, why: Left) -> usize {
-        self.left.iter().filter(|(w, _)| *w == why).count()
+        self.left.iter().filter(|l| l.why == why).count()
     }
 }
 
+/// Where a walk is: its root (shard keys are paths relative to it), every root of the run,
+/// and this run's shard.
+pub(super) struct Walk<'a> {
+    pub(super) root: &'a Path,
+    pub(super) roots: &'a [PathBuf],
+    pub(super) shard: Shard,
+}
+
 /// Walks `dir` without following symlinks, sorting what it meets into `r`.
-pub(super) fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
+pub(super) fn walk(dir: &Path, w: &Walk<'_>, r: &mut Report) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => return r.leave(Left::Unreadable, dir, format!("cannot read directory: {e}")),
@@ -64,6 +90,7 @@ pub(super) fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
     paths.sort();
     let mut unsearchable = false;
     for p in paths {
+        let mine = w.shard.owns(p.strip_prefix(w.root).unwrap_or(&p));
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
         let is_temp = name
             .as_deref()
@@ -74,14 +101,20 @@ pub(super) fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
                 unsearchable = true;
                 continue;
             }
-            Err(e) => {
+            Err(e) if mine => {
                 r.leave(Left::Failed, &p, e);
+                continue;
+            }
+            Err(_) => {
+                r.other_shards += 1;
                 continue;
             }
         };
         let t = m.file_type();
         if t.is_dir() {
-            walk(&p, roots, r);
+            walk(&p, w, r);
+        } else if !mine {
+            r.other_shards += 1;
         } else if is_temp {
             r.leave(
                 Left::Leftover,
@@ -93,9 +126,10 @@ pub(super) fn walk(dir: &Path, roots: &[PathBuf], r: &mut Report) {
                 shown: p.clone(),
                 real: p,
                 outside: false,
+                size: m.len(),
             });
         } else if t.is_symlink() {
-            symlink(&p, roots, r);
+            symlink(&p, w.roots, r);
         } else {
             r.special += 1;
             let kind = if t.is_fifo() {
@@ -148,6 +182,7 @@ fn symlink(p: &Path, roots: &[PathBuf], r: &mut Report) {
             shown: p.to_path_buf(),
             real: target,
             outside: true,
+            size: m.len(),
         }),
         _ => r.note(
             p,
