@@ -242,6 +242,11 @@ impl Run {
             msg.push('\n');
             msg.push_str(&format!("{}: {}", l.path, l.reason));
         }
+        if json {
+            // The run's object, already printed, says what is left; a second (error) object
+            // would make stdout two JSON documents.
+            return Ok(Failure::op(msg).report());
+        }
         Err(Failure::op(msg))
     }
 }
