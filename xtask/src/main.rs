@@ -211,7 +211,7 @@ fn ci() -> Result<(), String> {
     for binary in INTEGRATION_TEST_BINARIES {
         if !witness.join(binary).exists() {
             return Err(format!(
-                "the AWS integration tests in test binary `{binary}` did not run against moto (no witness in {})",
+                "the integration tests in `{binary}` did not run against moto or OpenBao (no witness in {})",
                 witness.display()
             ));
         }
@@ -294,7 +294,8 @@ fn man(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Test binaries whose AWS tests must run in CI (each starts moto at least once).
+/// Test binaries whose integration tests must run in CI: a plain name starts moto at least
+/// once, `openbao-NAME` is test binary NAME starting OpenBao (`bao server -dev`).
 const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
     "cli",
@@ -303,6 +304,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "secrets",
     "config_markers",
     "gkw_values",
+    "openbao-openbao",
 ];
 
 fn demo() -> Result<(), String> {

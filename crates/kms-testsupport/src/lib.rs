@@ -63,7 +63,10 @@ fn witness_named(prefix: &str) {
     // Test binaries are named NAME-HASH.
     let name = name.rsplit_once('-').map_or(name, |(n, _)| n);
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{prefix}{name}")), b"");
+    let _ = std::fs::write(
+        std::path::Path::new(&dir).join(format!("{prefix}{name}")),
+        b"",
+    );
 }
 
 /// Dummy credentials moto accepts.

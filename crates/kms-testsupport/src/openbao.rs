@@ -372,7 +372,10 @@ impl OpenBao {
 
     /// Rotates transit key `name`; returns its new latest version.
     pub fn rotate(&self, name: &str) -> u64 {
-        self.write(&format!("transit/keys/{name}/rotate"), serde_json::json!({}));
+        self.write(
+            &format!("transit/keys/{name}/rotate"),
+            serde_json::json!({}),
+        );
         self.latest_version(name)
     }
 
@@ -418,7 +421,12 @@ impl OpenBao {
             body["no_default_policy"] = Value::Bool(false);
         }
         let v = self
-            .write_as(&self.root_token, namespace, "auth/token/create-orphan", &body)
+            .write_as(
+                &self.root_token,
+                namespace,
+                "auth/token/create-orphan",
+                &body,
+            )
             .unwrap_or_else(|e| panic!("token create: {e}"));
         v["auth"]["client_token"].as_str().unwrap().to_owned()
     }

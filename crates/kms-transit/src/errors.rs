@@ -71,7 +71,9 @@ pub(crate) fn is_decrypt_failure(messages: &[String]) -> bool {
 
 /// Whether Vault refused a ciphertext as older than `min_decryption_version`.
 pub(crate) fn is_too_old(messages: &[String]) -> bool {
-    messages.iter().any(|m| m.contains("disallowed by policy (too old)"))
+    messages
+        .iter()
+        .any(|m| m.contains("disallowed by policy (too old)"))
 }
 
 pub(crate) fn map_failure(f: Failure, op: Op, p: &Place<'_>) -> Error {

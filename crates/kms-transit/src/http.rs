@@ -114,9 +114,8 @@ impl Http {
             .https_or_http();
         let builder = match &opts.tls.server_name {
             Some(name) => {
-                let name = rustls::pki_types::ServerName::try_from(name.value.clone()).map_err(
-                    |e| Error::Config(format!("tls_server_name {:?}: {e}", name.value)),
-                )?;
+                let name = rustls::pki_types::ServerName::try_from(name.value.clone())
+                    .map_err(|e| Error::Config(format!("tls_server_name {:?}: {e}", name.value)))?;
                 builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
             }
             None => builder,
@@ -155,8 +154,9 @@ impl Http {
             req = req.header(HeaderName::from_static("x-vault-token"), v);
         }
         if let Some(ns) = &self.namespace {
-            let v = HeaderValue::from_str(ns)
-                .map_err(|_| Error::Config(format!("namespace {ns:?}: not a valid header value")))?;
+            let v = HeaderValue::from_str(ns).map_err(|_| {
+                Error::Config(format!("namespace {ns:?}: not a valid header value"))
+            })?;
             req = req.header(HeaderName::from_static("x-vault-namespace"), v);
         }
         req.body(Full::new(body.clone()))
@@ -233,24 +233,26 @@ impl Http {
                 if n > 0 {
                     tokio::time::sleep(Duration::from_millis(200 << (n - 1).min(4))).await;
                 }
-                let failure = match tokio::time::timeout(t.attempt, self.attempt(&method, path, &body))
-                    .await
-                {
-                    Ok(Ok(Ok(reply))) => return Ok(Ok(reply)),
-                    Ok(Ok(Err(f))) => f,
-                    Ok(Err(e)) => return Err(e),
-                    Err(_) => Failure::Transport {
-                        cause: format!("no response within {:?}", t.attempt),
-                        tls: false,
-                    },
-                };
+                let failure =
+                    match tokio::time::timeout(t.attempt, self.attempt(&method, path, &body)).await
+                    {
+                        Ok(Ok(Ok(reply))) => return Ok(Ok(reply)),
+                        Ok(Ok(Err(f))) => f,
+                        Ok(Err(e)) => return Err(e),
+                        Err(_) => Failure::Transport {
+                            cause: format!("no response within {:?}", t.attempt),
+                            tls: false,
+                        },
+                    };
                 if !failure.retryable() {
                     return Ok(Err(failure));
                 }
                 tracing::debug!(path, attempt = n + 1, "transit call failed, retrying");
                 last = Some(failure);
             }
-            Ok(Err(last.unwrap_or(Failure::Protocol("no attempt made".into()))))
+            Ok(Err(
+                last.unwrap_or(Failure::Protocol("no attempt made".into()))
+            ))
         };
         match tokio::time::timeout(t.operation, run).await {
             Ok(r) => r,

@@ -241,9 +241,10 @@ impl Transit {
                     .await;
                 match r {
                     Ok(Ok(_)) => tracing::debug!("transit: token renewed"),
-                    Ok(Err(http::Failure::Status { status: 400, messages }))
-                        if messages.iter().any(|m| m.contains("not renewable")) =>
-                    {
+                    Ok(Err(http::Failure::Status {
+                        status: 400,
+                        messages,
+                    })) if messages.iter().any(|m| m.contains("not renewable")) => {
                         tracing::debug!("transit: the token is not renewable");
                     }
                     Ok(Err(f)) => tracing::warn!(
@@ -433,7 +434,10 @@ impl Backend for Transit {
     fn describe(&self) -> Vec<(&'static str, String)> {
         let mut out = self.facts.clone();
         if let Some(v) = self.version {
-            out.push(("key_version", format!("v{v} (latest, from the test encrypt)")));
+            out.push((
+                "key_version",
+                format!("v{v} (latest, from the test encrypt)"),
+            ));
         }
         out
     }

@@ -64,13 +64,19 @@ pub struct TlsOptions {
 impl fmt::Debug for TlsOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsOptions")
-            .field("ca_cert", &self.ca_cert.as_ref().map(|o| shown_pem(&o.value)))
+            .field(
+                "ca_cert",
+                &self.ca_cert.as_ref().map(|o| shown_pem(&o.value)),
+            )
             .field("ca_path", &self.ca_path)
             .field(
                 "client_cert",
                 &self.client_cert.as_ref().map(|o| shown_pem(&o.value)),
             )
-            .field("client_key", &self.client_key.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "client_key",
+                &self.client_key.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("server_name", &self.server_name)
             .field("skip_verify", &self.skip_verify)
             .finish()

@@ -11,7 +11,10 @@ use kms_core::{Backend, Error, Result, SecretString};
 use crate::options::{shown_pem, Origin, TlsOptions, TransitOptions, DEFAULT_ADDRESS};
 use crate::{Transit, KIND};
 
-const MOUNT_PATH_VARS: &[&str] = &["TRANSIT_WRAPPER_MOUNT_PATH", "VAULT_TRANSIT_SEAL_MOUNT_PATH"];
+const MOUNT_PATH_VARS: &[&str] = &[
+    "TRANSIT_WRAPPER_MOUNT_PATH",
+    "VAULT_TRANSIT_SEAL_MOUNT_PATH",
+];
 const KEY_NAME_VARS: &[&str] = &["TRANSIT_WRAPPER_KEY_NAME", "VAULT_TRANSIT_SEAL_KEY_NAME"];
 const DISABLE_RENEWAL_VARS: &[&str] = &[
     "TRANSIT_WRAPPER_DISABLE_RENEWAL",
@@ -41,7 +44,9 @@ pub static SCHEMA: Schema = Schema {
             .indirect()
             .env_fallback(&["VAULT_TOKEN"]),
         Attribute::text("key_name")
-            .required_because("a transit stanza needs key_name = \"KEY\" (or TRANSIT_WRAPPER_KEY_NAME)")
+            .required_because(
+                "a transit stanza needs key_name = \"KEY\" (or TRANSIT_WRAPPER_KEY_NAME)",
+            )
             .env_first(KEY_NAME_VARS),
         Attribute::text("mount_path")
             .required_because(
@@ -222,7 +227,11 @@ pub fn describe_options(o: &TransitOptions) -> String {
     let t = &o.tls;
     let mut tls = Vec::new();
     if let Some(c) = &t.ca_cert {
-        tls.push(format!("ca_cert={} [{}]", shown_pem(&c.value), c.source_label()));
+        tls.push(format!(
+            "ca_cert={} [{}]",
+            shown_pem(&c.value),
+            c.source_label()
+        ));
     }
     if let Some(c) = &t.ca_path {
         tls.push(format!("ca_path={} [{}]", c.value, c.source_label()));
