@@ -305,6 +305,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "config_markers",
     "gkw_values",
     "openbao-openbao",
+    "openbao-transit",
 ];
 
 fn demo() -> Result<(), String> {
