@@ -56,6 +56,8 @@ pub static SCHEMA: Schema = Schema {
         Attribute::text("namespace").env_first(&["VAULT_NAMESPACE"]),
         Attribute::boolean("disable_renewal").env_first(DISABLE_RENEWAL_VARS),
         Attribute::text("key_id_prefix"),
+        // Boundary hands every wrapper its block's `key_id`; the transit wrapper ignores it.
+        Attribute::text("key_id"),
         Attribute::text("tls_ca_cert")
             .indirect()
             .env_fallback(&["VAULT_CACERT"]),
@@ -192,6 +194,7 @@ pub fn options_from_stanza(stanza: &Stanza) -> std::result::Result<TransitOption
     opts.disable_renewal =
         flag(stanza, "disable_renewal").unwrap_or_else(|| Origin::default_value(false));
     opts.key_id_prefix = stanza.text("key_id_prefix").unwrap_or_default().to_owned();
+    opts.boundary_key_id = stanza.non_empty("key_id").map(str::to_owned);
     opts.tls = tls;
     Ok(opts)
 }
@@ -200,7 +203,8 @@ pub fn options_from_stanza(stanza: &Stanza) -> std::result::Result<TransitOption
 /// with its source.
 pub fn describe_options(o: &TransitOptions) -> String {
     let mut out = format!(
-        "address={} [{}] mount_path={} [{}] key_name={} [{}]",
+        "key_id={} address={} [{}] mount_path={} [{}] key_name={} [{}]",
+        o.boundary_key_id.as_deref().unwrap_or("(empty)"),
         o.address.value,
         o.address.source_label(),
         o.mount_path.value,
