@@ -306,6 +306,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "gkw_values",
     "openbao-openbao",
     "openbao-transit",
+    "openbao-faults",
 ];
 
 fn demo() -> Result<(), String> {
