@@ -213,7 +213,7 @@ fn ci() -> Result<(), String> {
     for binary in INTEGRATION_TEST_BINARIES {
         if !witness.join(binary).exists() {
             return Err(format!(
-                "the AWS integration tests in test binary `{binary}` did not run against moto (no witness in {})",
+                "the integration tests in `{binary}` did not run against moto or OpenBao (no witness in {})",
                 witness.display()
             ));
         }
@@ -296,7 +296,8 @@ fn man(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Test binaries whose AWS tests must run in CI (each starts moto at least once).
+/// Test binaries whose integration tests must run in CI: a plain name starts moto at least
+/// once, `openbao-NAME` is test binary NAME starting OpenBao (`bao server -dev`).
 const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "moto",
     "cli",
@@ -307,6 +308,9 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "config_markers",
     "gkw_values",
     "doc_examples",
+    "openbao-openbao",
+    "openbao-transit",
+    "openbao-faults",
 ];
 
 fn demo() -> Result<(), String> {
