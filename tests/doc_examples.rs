@@ -14,6 +14,8 @@
 //!   the scratch directory before the console blocks that follow it run.
 //! - A shell block (`sh`, `bash`, `shell` or no language) that runs `kms` is an untested
 //!   example, and fails this test: make it a `console` block.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod support;
 
 use std::collections::BTreeSet;
