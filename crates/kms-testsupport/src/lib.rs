@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod corpus;
+pub mod openbao_seal;
 pub mod oracle;
 mod proxy;
 
@@ -44,6 +45,15 @@ pub fn integration_enabled() -> bool {
 /// Records that an integration test started moto, for CI's "were they skipped?" check: with
 /// `KMS_INTEGRATION_WITNESS=DIR`, each test binary that starts moto leaves `DIR/<binary>`.
 fn witness() {
+    witness_as("");
+}
+
+/// As [`witness`] for an OpenBao server: `DIR/openbao-<binary>`.
+pub fn witness_openbao() {
+    witness_as("openbao-");
+}
+
+fn witness_as(prefix: &str) {
     let Some(dir) = std::env::var_os("KMS_INTEGRATION_WITNESS") else {
         return;
     };
@@ -56,7 +66,10 @@ fn witness() {
     // Test binaries are named NAME-HASH.
     let name = name.rsplit_once('-').map_or(name, |(n, _)| n);
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(std::path::Path::new(&dir).join(name), b"");
+    let _ = std::fs::write(
+        std::path::Path::new(&dir).join(format!("{prefix}{name}")),
+        b"",
+    );
 }
 
 /// Dummy credentials moto accepts.
