@@ -2,6 +2,7 @@
 //!
 //! - [`Moto`]: moto's KMS server (`moto_server`, PyPI `moto[server]`) on a free loopback port,
 //!   killed on drop. It is a real HTTP KMS API server, not an in-process fake of the SDK.
+//! - [`openbao::OpenBao`]: a real OpenBao (`bao server -dev`) for the transit tests.
 //! - [`Proxy`]: an HTTP proxy in front of it that counts requests by KMS operation and injects
 //!   faults (refuse, delay, reset, 500, throttling).
 //! - [`integration_enabled`]: the explicit opt-out gate.
@@ -14,6 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod corpus;
+pub mod openbao;
 pub mod openbao_seal;
 pub mod oracle;
 mod proxy;
@@ -45,15 +47,11 @@ pub fn integration_enabled() -> bool {
 /// Records that an integration test started moto, for CI's "were they skipped?" check: with
 /// `KMS_INTEGRATION_WITNESS=DIR`, each test binary that starts moto leaves `DIR/<binary>`.
 fn witness() {
-    witness_as("");
+    witness_named("");
 }
 
-/// As [`witness`] for an OpenBao server: `DIR/openbao-<binary>`.
-pub fn witness_openbao() {
-    witness_as("openbao-");
-}
-
-fn witness_as(prefix: &str) {
+/// Leaves `$KMS_INTEGRATION_WITNESS/<prefix><binary>` (moto: no prefix; OpenBao: `openbao-`).
+fn witness_named(prefix: &str) {
     let Some(dir) = std::env::var_os("KMS_INTEGRATION_WITNESS") else {
         return;
     };

@@ -38,6 +38,8 @@ pub fn backends() -> Vec<&'static dyn BackendFactory> {
     let mut backends: Vec<&'static dyn BackendFactory> = vec![&kms_aead::FACTORY];
     #[cfg(feature = "aws")]
     backends.push(&kms_aws::FACTORY);
+    #[cfg(feature = "transit")]
+    backends.push(&kms_transit::FACTORY);
     backends
 }
 
