@@ -211,8 +211,9 @@ impl<'a> Rewrapper<'a> {
     }
 
     /// A value under the target key. Current means it records exactly that (non-empty) key
-    /// id, confirmed by decrypting when another configured wrapper shares it. Envelope values get a new wrapped data key (no context, as go-kms-wrapping);
-    /// direct values are decrypted and encrypted again.
+    /// id, confirmed by decrypting when another configured wrapper shares it. Envelope values
+    /// get a new wrapped data key (no context, as go-kms-wrapping); direct values are
+    /// re-wrapped by the target's key service when it can, else decrypted and encrypted again.
     ///
     /// # Errors
     /// Backend and selection errors; [`Error::DecryptFailed`].
@@ -274,6 +275,11 @@ impl<'a> Rewrapper<'a> {
                 ki.key_id = w.key_id.as_str().to_owned();
                 ki.wrapped_key = w.bytes;
             }
+        } else if let Some(w) = rewrap_direct(target, &blob, &old).await {
+            blob.ciphertext = w.bytes;
+            if let Some(ki) = blob.key_info.as_mut() {
+                ki.key_id = w.key_id.as_str().to_owned();
+            }
         } else {
             let plain = decrypt_value(&self.sources, &blob, b"", self.purpose).await?;
             blob = encrypt_value(target, plain.expose_secret(), b"", None).await?;
@@ -286,6 +292,21 @@ impl<'a> Rewrapper<'a> {
             blob,
         })
     }
+}
+
+/// A direct value's ciphertext re-wrapped by the target's key service (Transit rewrap, KMS
+/// ReEncrypt), so the value never leaves it; `None` when the target cannot (a local key, a
+/// value it did not write, a nonce in `iv`), and the value is then decrypted and encrypted.
+async fn rewrap_direct(target: &dyn Backend, blob: &BlobInfo, old: &KeyId) -> Option<Wrapped> {
+    if !blob.iv.is_empty() {
+        return None;
+    }
+    // Direct values are written with the (empty) AAD as their wrap context.
+    target
+        .rewrap(&blob.ciphertext, old, &WrapContext::Aad(Vec::new()))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Wraps the data key under `target`: through the target's own re-wrap of a recorded entry
