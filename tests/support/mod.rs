@@ -27,7 +27,7 @@ pub(crate) fn kms_bin() -> &'static str {
     })
 }
 
-/// `kms` with none of the host's kms, logging or AWS settings; instance metadata and the
+/// `kms` with none of the host's kms, logging, AWS or Vault settings; instance metadata and the
 /// host's AWS files are never read.
 pub(crate) fn kms() -> Command {
     let mut c = Command::new(kms_bin());
@@ -37,7 +37,12 @@ pub(crate) fn kms() -> Command {
         .env_remove("LOG_SENSITIVE_BODIES");
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy();
-        if k.starts_with("AWS_") || k.starts_with("AWSKMS_") || k.starts_with("VAULT_AWSKMS") {
+        if k.starts_with("AWS_")
+            || k.starts_with("AWSKMS_")
+            || k.starts_with("VAULT_")
+            || k.starts_with("BAO_")
+            || k.starts_with("TRANSIT_WRAPPER_")
+        {
             c.env_remove(&*k);
         }
     }

@@ -306,6 +306,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "gkw_values",
     "transit_rewrap",
     "openbao-openbao",
+    "openbao-transit",
     "openbao-transit_interop",
     "openbao-transit_rewrap",
 ];

@@ -69,7 +69,20 @@ impl Value {
         let b = &self.blob;
         let arn = b.key_id().starts_with("arn:aws");
         let nonce_in_iv = !b.is_envelope() && b.iv.len() == NONCE_LEN;
+        let transit = if b.is_envelope() {
+            is_transit_ciphertext(b.wrapped_key())
+        } else {
+            is_transit_ciphertext(&b.ciphertext)
+        };
         let (kind, mechanism_description) = match (b.is_envelope(), arn) {
+            (false, false) if transit => (
+                "transit",
+                "direct (mechanism 0): the Vault/OpenBao transit ciphertext vault:vN:... as text",
+            ),
+            (true, false) if transit => (
+                "transit",
+                "envelope: AES-256-GCM data key wrapped by Vault/OpenBao transit",
+            ),
             (false, false) if nonce_in_iv => (
                 "aead",
                 "direct, nonce in iv (OpenBao's static seal layout): iv = nonce, ciphertext = AES-GCM ciphertext ‖ tag",
@@ -97,6 +110,20 @@ impl Value {
             key_id: b.recorded_key_id(),
         }
     }
+}
+
+/// Whether `bytes` has the shape of a Vault/OpenBao transit ciphertext, `vault:vN:BASE64`
+/// (what go-kms-wrapping's transit wrapper stores as a value's ciphertext).
+fn is_transit_ciphertext(bytes: &[u8]) -> bool {
+    let Some(rest) = bytes.strip_prefix(b"vault:v") else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0
+        && rest.get(digits) == Some(&b':')
+        && rest[digits + 1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
 /// A ciphertext input.
@@ -185,4 +212,56 @@ fn several_text_values(bytes: &[u8]) -> Option<Error> {
             tokens.len()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(blob: BlobInfo) -> Value {
+        Value {
+            blob,
+            bytes: 0,
+            text: true,
+        }
+    }
+
+    #[test]
+    fn transit_values_are_recognised() {
+        assert!(is_transit_ciphertext(b"vault:v12:AbC+/=="));
+        assert!(!is_transit_ciphertext(b"vault:v:AbC"));
+        assert!(!is_transit_ciphertext(b"vault:1:AbC"));
+        assert!(!is_transit_ciphertext(b"vault:v1:\x00"));
+        let direct = BlobInfo {
+            ciphertext: b"vault:v1:SobyLk7a0zQ==".to_vec(),
+            key_info: Some(kms_core::KeyInfo {
+                key_id: "v1".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            value(direct).info().kind,
+            BackendKind::from_static("transit")
+        );
+        let envelope = BlobInfo {
+            ciphertext: vec![1; 20],
+            iv: vec![0; 12],
+            key_info: Some(kms_core::KeyInfo {
+                mechanism: awskms_mechanism::ENVELOPE_AES_GCM,
+                key_id: "v3".into(),
+                wrapped_key: b"vault:v3:AAAA".to_vec(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let info = value(envelope).info();
+        assert_eq!(info.kind, BackendKind::from_static("transit"));
+        assert!(info.is_envelope);
+        let aead = BlobInfo {
+            ciphertext: vec![9; 40],
+            ..Default::default()
+        };
+        assert_eq!(value(aead).info().kind, BackendKind::from_static("aead"));
+    }
 }

@@ -94,9 +94,41 @@ fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_one_line() {
+        assert_eq!(
+            super::clean_message("1 error occurred:\n\t* permission denied\n\n"),
+            "permission denied"
+        );
+        assert_eq!(super::clean_message("a\nb"), "a\\nb");
+        assert_eq!(
+            super::encode_path("transit/encrypt/a b"),
+            "transit/encrypt/a%20b"
+        );
+    }
+}
+
 fn is_tls_failure(cause: &str) -> bool {
     let c = cause.to_ascii_lowercase();
     c.contains("certificate") || c.contains("handshake") || c.contains("tls")
+}
+
+/// One server message on one line: Vault's multi-errors (`1 error occurred:\n\t* text\n\n`)
+/// become their items, anything else is cut and escaped.
+fn clean_message(m: &str) -> String {
+    let items: Vec<&str> = m
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("* "))
+        .collect();
+    let m = if m.contains("error occurred") || m.contains("errors occurred") {
+        items.join("; ")
+    } else {
+        m.trim().to_owned()
+    };
+    let m: String = m.chars().take(300).collect();
+    m.escape_debug().to_string()
 }
 
 impl Http {
@@ -206,10 +238,7 @@ impl Http {
             .map(|e| e.errors)
             .unwrap_or_default()
             .into_iter()
-            .map(|m| {
-                let m: String = m.trim().chars().take(300).collect();
-                m.escape_debug().to_string()
-            })
+            .map(|m| clean_message(&m))
             .collect();
         Ok(Err(Failure::Status { status, messages }))
     }

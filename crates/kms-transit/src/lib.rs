@@ -247,8 +247,12 @@ impl Transit {
                     })) if messages.iter().any(|m| m.contains("not renewable")) => {
                         tracing::debug!("transit: the token is not renewable");
                     }
+                    // Unreachable: the operation itself reports it.
+                    Ok(Err(f @ http::Failure::Transport { .. })) => {
+                        tracing::debug!("transit: token renewal: {}", short(&f));
+                    }
                     Ok(Err(f)) => tracing::warn!(
-                        "transit at {}: unable to renew the {} ({}); going on without renewal",
+                        "transit at {}: unable to renew the {} ({}); going on without renewal (allow update on auth/token/renew-self, or set disable_renewal = true)",
                         self.http.address(),
                         self.token_source,
                         short(&f)
