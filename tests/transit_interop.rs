@@ -16,7 +16,7 @@ use base64::Engine;
 use kms::BlobInfo;
 use kms_testsupport::openbao::OpenBao;
 use kms_testsupport::openbao_seal::{self, SealedBao, TransitSeal, BARRIER_UNSEAL_KEYS};
-use support::Scratch;
+use support::{run_args_ok, Scratch};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -96,7 +96,7 @@ fn genuine_transit_seal_values_open_with_kms_and_kms_values_unseal_openbao() {
         "the wrapper's layout"
     );
     let stored_path = s.write("stored.bin", &stored);
-    let pt = bao::run_ok(&["decrypt", "-c", &cfg, &stored_path]);
+    let pt = run_args_ok(&["decrypt", "-c", &cfg, &stored_path]);
     assert_key_list(&pt);
     // The same plaintext as the Transit engine's own decrypt of the stored ciphertext.
     let engine = dev.write(
@@ -108,7 +108,7 @@ fn genuine_transit_seal_values_open_with_kms_and_kms_values_unseal_openbao() {
 
     let kms_value = |plaintext: &[u8]| {
         let input = s.write("plain.json", plaintext);
-        bao::run_ok(&["encrypt", "-c", &cfg, "--value", "--binary", "-q", &input])
+        run_args_ok(&["encrypt", "-c", &cfg, "--value", "--binary", "-q", &input])
     };
 
     // A kms value for other key bytes leaves OpenBao sealed: the check below can fail.
@@ -151,7 +151,7 @@ fn genuine_transit_seal_values_open_with_kms_and_kms_values_unseal_openbao() {
         bao::transit_stanza("root", &addr, &root, "autounseal"),
     );
     let ours_path = s.write("ours.bin", &ours);
-    bao::run_ok(&["rewrap", "-c", &admin, "-q", &ours_path]);
+    run_args_ok(&["rewrap", "-c", &admin, "-q", &ours_path]);
     let rewrapped = s.read("ours.bin");
     let rewrapped_ct = transit_ciphertext(&rewrapped);
     assert!(rewrapped_ct.starts_with("vault:v2:"), "{rewrapped_ct}");

@@ -1,36 +1,8 @@
-//! For the transit tests (`transit_interop.rs`, `transit_rewrap.rs`): `kms "transit"` stanzas,
-//! `kms` without the host's OpenBao/Vault settings, and OpenBao's file audit log by path.
+//! For the transit tests (`transit_interop.rs`, `transit_rewrap.rs`): `kms "transit"` stanzas
+//! and OpenBao's file audit log by path.
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-/// `kms` (as [`crate::support::kms`]) without the host's `VAULT_*`, `BAO_*` or `TRANSIT_WRAPPER_*`
-/// settings, which the transit stanza falls back to.
-pub(crate) fn kms() -> Command {
-    let mut c = crate::support::kms();
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy();
-        if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("TRANSIT_WRAPPER_") {
-            c.env_remove(&*k);
-        }
-    }
-    c
-}
-
-/// `kms ARGS` with no stdin (bounded).
-pub(crate) fn run(args: &[&str]) -> Output {
-    let mut c = kms();
-    c.args(args);
-    crate::support::output(c)
-}
-
-/// `kms ARGS`, which must exit 0; its stdout.
-pub(crate) fn run_ok(args: &[&str]) -> Vec<u8> {
-    let o = run(args);
-    crate::support::assert_code_for(&args.join(" "), &o, 0);
-    o.stdout
-}
 
 /// A `kms "transit"` stanza.
 pub(crate) fn transit_stanza(purpose: &str, address: &str, token: &str, key: &str) -> String {
