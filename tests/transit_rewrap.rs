@@ -89,7 +89,9 @@ fn assert_tree_keys(s: &Scratch, kind: &str, id: &str) {
             let blob = BlobInfo::from_bytes(&raw)
                 .or_else(|_| BlobInfo::from_text(std::str::from_utf8(&raw).unwrap().trim()))
                 .unwrap();
-            let transit = blob.ciphertext.starts_with(format!("vault:{id}:").as_bytes());
+            let transit = blob
+                .ciphertext
+                .starts_with(format!("vault:{id}:").as_bytes());
             assert_eq!(transit, kind == "transit", "{name}: a {kind} value");
         }
     }
