@@ -94,22 +94,6 @@ fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn messages_are_one_line() {
-        assert_eq!(
-            super::clean_message("1 error occurred:\n\t* permission denied\n\n"),
-            "permission denied"
-        );
-        assert_eq!(super::clean_message("a\nb"), "a\\nb");
-        assert_eq!(
-            super::encode_path("transit/encrypt/a b"),
-            "transit/encrypt/a%20b"
-        );
-    }
-}
-
 fn is_tls_failure(cause: &str) -> bool {
     let c = cause.to_ascii_lowercase();
     c.contains("certificate") || c.contains("handshake") || c.contains("tls")
@@ -290,5 +274,21 @@ impl Http {
                 tls: false,
             })),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_one_line() {
+        assert_eq!(
+            super::clean_message("1 error occurred:\n\t* permission denied\n\n"),
+            "permission denied"
+        );
+        assert_eq!(super::clean_message("a\nb"), "a\\nb");
+        assert_eq!(
+            super::encode_path("transit/encrypt/a b"),
+            "transit/encrypt/a%20b"
+        );
     }
 }
