@@ -526,3 +526,68 @@ path "auth/token/renew-self" { capabilities = ["update"] }"#,
     assert!(traced, "trace logging was on");
     assert_eq!(s.read("d.txt"), b"canary-plaintext-0xC0FFEE");
 }
+
+/// After a rotation, `rewrap -r` moves files and values with a token that may not decrypt at
+/// all: transit/rewrap only, the data keys and values never leave the server.
+#[test]
+fn rewrap_after_rotation_needs_no_decrypt_permission() {
+    let Some(bao) = OpenBao::start() else { return };
+    bao.policy(
+        "rewrap-only",
+        r#"path "transit/encrypt/k1" { capabilities = ["update"] }
+path "transit/rewrap/k1" { capabilities = ["update"] }
+path "auth/token/renew-self" { capabilities = ["update"] }"#,
+    );
+    let token = bao.token(&["rewrap-only"], None);
+    let s = Scratch::new();
+    let root_cfg = s.write("root.hcl", stanza("root", &bao, "k1", ""));
+    let limited = s.write(
+        "limited.hcl",
+        format!(
+            "kms \"transit\" {{\n  purpose = \"root\"\n  address = \"{}\"\n  token = \"{token}\"\n  mount_path = \"transit/\"\n  key_name = \"k1\"\n}}\n",
+            bao.address()
+        ),
+    );
+    std::fs::create_dir_all(s.path("tree/sub")).unwrap();
+    let input = s.write("p.bin", vec![42u8; 70_000]);
+    ok(&[
+        "encrypt",
+        "-q",
+        "-c",
+        &root_cfg,
+        "-o",
+        &s.p("tree/a.kms"),
+        &input,
+    ]);
+    ok(&[
+        "encrypt",
+        "-q",
+        "-c",
+        &root_cfg,
+        "-o",
+        &s.p("tree/sub/b.kms"),
+        &input,
+    ]);
+    let v = s.write("v.txt", "a value");
+    let o = ok(&["encrypt", "--value", "-c", &root_cfg, &v]);
+    s.write("tree/sub/v.blob", &o.stdout);
+    // The limited token cannot decrypt.
+    let o = run(&["decrypt", "-c", &limited, &s.p("tree/a.kms")]);
+    assert_code(&o, 1);
+    assert_eq!(bao.rotate("k1"), 2);
+    let o = run(&["rewrap", "-q", "-r", "-c", &limited, &s.p("tree")]);
+    assert_code_for("rewrap -r with a rewrap-only token", &o, 0);
+    for f in ["tree/a.kms", "tree/sub/b.kms"] {
+        assert_eq!(
+            stream_keys(&s.p(f)),
+            vec![("transit".into(), "v2".into())],
+            "{f}"
+        );
+        let o = ok(&["decrypt", "-c", &root_cfg, &s.p(f)]);
+        assert_eq!(o.stdout, vec![42u8; 70_000]);
+    }
+    let info = inspect_json(&s.p("tree/sub/v.blob"));
+    assert_eq!(info["wrapped_keys"][0]["key_id"], "v2", "{info}");
+    let o = ok(&["decrypt", "-c", &root_cfg, &s.p("tree/sub/v.blob")]);
+    assert_eq!(o.stdout, b"a value");
+}

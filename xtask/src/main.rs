@@ -307,6 +307,7 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "transit_rewrap",
     "openbao-openbao",
     "openbao-transit",
+    "openbao-faults",
     "openbao-transit_interop",
     "openbao-transit_rewrap",
 ];

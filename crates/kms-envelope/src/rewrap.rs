@@ -2,9 +2,10 @@
 //!
 //! A stream changes only its wrapped-key entries; its body is copied byte for byte (and its
 //! length checked against the header). An envelope value changes only its wrapped data key
-//! (wrapped with no context, as go-kms-wrapping); a direct value has no data key and is
-//! decrypted and encrypted again. When a target backend can re-wrap a recorded key itself
-//! (AWS KMS ReEncrypt, [`Backend::rewrap`]) that is used, with no decrypt call: the body is
+//! (wrapped with no context, as go-kms-wrapping); a direct value has no data key: it is
+//! re-wrapped server-side when the target can, else decrypted and encrypted again. When a
+//! target backend can re-wrap a recorded key itself (AWS KMS ReEncrypt, transit/rewrap,
+//! [`Backend::rewrap`]) that is used, with no decrypt call: the body is
 //! then checked for structure only (segment count and sizes against its length). Otherwise,
 //! or with [`Rewrapper::verify`], the data key is unwrapped once per file, checked against the
 //! key commitment and the header MAC (when no AAD is bound), and every segment is
@@ -213,7 +214,8 @@ impl<'a> Rewrapper<'a> {
     /// A value under the target key. Current means it records exactly that (non-empty) key
     /// id, confirmed by decrypting when another configured wrapper shares it. Envelope values
     /// get a new wrapped data key (no context, as go-kms-wrapping); direct values are
-    /// re-wrapped by the target's key service when it can, else decrypted and encrypted again.
+    /// re-wrapped by the target when it can ([`Backend::rewrap`] with an empty AAD), else
+    /// decrypted and encrypted again.
     ///
     /// # Errors
     /// Backend and selection errors; [`Error::DecryptFailed`].
@@ -275,14 +277,26 @@ impl<'a> Rewrapper<'a> {
                 ki.key_id = w.key_id.as_str().to_owned();
                 ki.wrapped_key = w.bytes;
             }
-        } else if let Some(w) = rewrap_direct(target, &blob, &old).await {
-            blob.ciphertext = w.bytes;
-            if let Some(ki) = blob.key_info.as_mut() {
-                ki.key_id = w.key_id.as_str().to_owned();
-            }
         } else {
-            let plain = decrypt_value(&self.sources, &blob, b"", self.purpose).await?;
-            blob = encrypt_value(target, plain.expose_secret(), b"", None).await?;
+            // A direct value is the backend's own ciphertext: a target that re-wraps it
+            // server-side (KMS ReEncrypt, transit/rewrap) moves it without a decrypt call,
+            // keeping the value's layout; anything else is decrypted and encrypted again.
+            let server_side = target
+                .rewrap(&blob.ciphertext, &old, &WrapContext::Aad(Vec::new()))
+                .await
+                .ok()
+                .flatten();
+            match server_side {
+                Some(w) => {
+                    blob.ciphertext = w.bytes;
+                    blob.key_info.get_or_insert_with(Default::default).key_id =
+                        w.key_id.as_str().to_owned();
+                }
+                None => {
+                    let plain = decrypt_value(&self.sources, &blob, b"", self.purpose).await?;
+                    blob = encrypt_value(target, plain.expose_secret(), b"", None).await?;
+                }
+            }
         }
         Ok(ValueRewrap {
             outcome: Outcome::Rewrapped {
@@ -292,21 +306,6 @@ impl<'a> Rewrapper<'a> {
             blob,
         })
     }
-}
-
-/// A direct value's ciphertext re-wrapped by the target's key service (Transit rewrap, KMS
-/// ReEncrypt), so the value never leaves it; `None` when the target cannot (a local key, a
-/// value it did not write, a nonce in `iv`), and the value is then decrypted and encrypted.
-async fn rewrap_direct(target: &dyn Backend, blob: &BlobInfo, old: &KeyId) -> Option<Wrapped> {
-    if !blob.iv.is_empty() {
-        return None;
-    }
-    // Direct values are written with the (empty) AAD as their wrap context.
-    target
-        .rewrap(&blob.ciphertext, old, &WrapContext::Aad(Vec::new()))
-        .await
-        .ok()
-        .flatten()
 }
 
 /// Wraps the data key under `target`: through the target's own re-wrap of a recorded entry

@@ -20,8 +20,8 @@ use std::process::{Command, Output};
 /// The aead key the `env://` probes read from `ORACLE_AEAD_KEY`.
 pub const ENV_AEAD_KEY: &str = "8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ=";
 
-/// Boundary's kms plugins other than aead and awskms: kms does not claim them, so a config
-/// that uses them is skipped when kms names them as unknown types.
+/// Boundary's kms plugins other than aead and awskms: a config that uses them is skipped when
+/// kms names them as unknown types (transit only in builds without the `transit` feature).
 pub const OTHER_PLUGIN_TYPES: &[&str] = &[
     "alicloudkms",
     "azurekeyvault",
@@ -288,6 +288,11 @@ pub fn check_wrappers(stdout: &str) -> Vec<Wrapper> {
                 }
             } else {
                 let r = rest.strip_prefix("key_id=").unwrap_or(&rest);
+                // transit: `key_id=ID address=... [source] ...`.
+                let r = match r.find(" address=") {
+                    Some(end) if typ == "transit" => &r[..end],
+                    _ => r,
+                };
                 if r == "(empty)" {
                     String::new()
                 } else {

@@ -1,5 +1,6 @@
-//! A small HTTP/1.1 proxy between the SDK and moto: counts requests per KMS operation
-//! (`X-Amz-Target: TrentService.Decrypt`) and injects faults.
+//! A small HTTP/1.1 proxy between a client and its server (the SDK and moto, kms-transit and
+//! OpenBao): counts requests per KMS operation (`X-Amz-Target: TrentService.Decrypt`) or,
+//! without one, per path under `/v1/`, and injects faults.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -254,10 +255,17 @@ fn handle(client: TcpStream, upstream: &str, st: &State) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let op = if target.is_empty() {
-            "(none)".to_owned()
-        } else {
+        // A KMS operation by its target; another request (Vault's API) by its path under
+        // /v1/, e.g. `transit/decrypt/k1`.
+        let op = if !target.is_empty() {
             target.clone()
+        } else {
+            let first = String::from_utf8_lossy(&head);
+            first
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.strip_prefix("/v1/"))
+                .map_or_else(|| "(none)".to_owned(), str::to_owned)
         };
         *st.counts.lock().unwrap().entry(op.clone()).or_default() += 1;
         match next_fault(st) {

@@ -151,6 +151,8 @@ pub struct TransitOptions {
     pub disable_renewal: Origin<bool>,
     /// Put in front of `vN` in the reported key id.
     pub key_id_prefix: String,
+    /// Boundary's `key_id` of the block (the wrapper's name in Boundary; not used here).
+    pub boundary_key_id: Option<String>,
     /// TLS.
     pub tls: TlsOptions,
     /// Timeouts and retries.
@@ -173,6 +175,7 @@ impl TransitOptions {
             namespace: None,
             disable_renewal: Origin::default_value(false),
             key_id_prefix: String::new(),
+            boundary_key_id: None,
             tls: TlsOptions::default(),
             timeouts: Timeouts::default(),
         }
@@ -203,6 +206,7 @@ impl fmt::Debug for TransitOptions {
             .field("namespace", &self.namespace)
             .field("disable_renewal", &self.disable_renewal)
             .field("key_id_prefix", &self.key_id_prefix)
+            .field("boundary_key_id", &self.boundary_key_id)
             .field("tls", &self.tls)
             .field("timeouts", &self.timeouts)
             .finish()

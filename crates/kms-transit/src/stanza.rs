@@ -56,6 +56,8 @@ pub static SCHEMA: Schema = Schema {
         Attribute::text("namespace").env_first(&["VAULT_NAMESPACE"]),
         Attribute::boolean("disable_renewal").env_first(DISABLE_RENEWAL_VARS),
         Attribute::text("key_id_prefix"),
+        // Boundary hands every wrapper its block's `key_id`; the transit wrapper ignores it.
+        Attribute::text("key_id"),
         Attribute::text("tls_ca_cert")
             .indirect()
             .env_fallback(&["VAULT_CACERT"]),
@@ -192,6 +194,7 @@ pub fn options_from_stanza(stanza: &Stanza) -> std::result::Result<TransitOption
     opts.disable_renewal =
         flag(stanza, "disable_renewal").unwrap_or_else(|| Origin::default_value(false));
     opts.key_id_prefix = stanza.text("key_id_prefix").unwrap_or_default().to_owned();
+    opts.boundary_key_id = stanza.non_empty("key_id").map(str::to_owned);
     opts.tls = tls;
     Ok(opts)
 }
@@ -200,7 +203,8 @@ pub fn options_from_stanza(stanza: &Stanza) -> std::result::Result<TransitOption
 /// with its source.
 pub fn describe_options(o: &TransitOptions) -> String {
     let mut out = format!(
-        "address={} [{}] mount_path={} [{}] key_name={} [{}]",
+        "key_id={} address={} [{}] mount_path={} [{}] key_name={} [{}]",
+        o.boundary_key_id.as_deref().unwrap_or("(empty)"),
         o.address.value,
         o.address.source_label(),
         o.mount_path.value,
@@ -343,5 +347,113 @@ impl BackendFactory for TransitFactory {
         } else {
             Ok(Arc::new(Transit::connect_lazy(opts)?))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kms_core::stanza::Value;
+
+    use super::*;
+
+    fn base() -> Stanza {
+        Stanza::new(KIND)
+            .with("mount_path", Value::Text("transit/".into()), Source::Stanza)
+            .with("key_name", Value::Text("k1".into()), Source::Stanza)
+            .with(
+                "token",
+                Value::Secret(SecretString::new("canary-token-123".into())),
+                Source::Env("VAULT_TOKEN"),
+            )
+    }
+
+    #[test]
+    fn the_token_is_never_shown() {
+        let o = options_from_stanza(&base()).unwrap();
+        assert!(!format!("{o:?}").contains("canary"));
+        let d = describe_options(&o);
+        assert!(!d.contains("canary"), "{d}");
+        assert!(d.contains("token=(set) [env VAULT_TOKEN]"), "{d}");
+        assert!(
+            d.contains("address=https://127.0.0.1:8200 [default]"),
+            "{d}"
+        );
+        assert_eq!(o.token_source(), "token from env VAULT_TOKEN");
+    }
+
+    #[test]
+    fn tls_settings_come_all_from_the_stanza_or_all_from_the_environment() {
+        let env_only = base()
+            .with(
+                "tls_ca_cert",
+                Value::Text("/env/ca.pem".into()),
+                Source::Env("VAULT_CACERT"),
+            )
+            .with(
+                "tls_skip_verify",
+                Value::Bool(true),
+                Source::Env("VAULT_SKIP_VERIFY"),
+            );
+        let o = options_from_stanza(&env_only).unwrap();
+        assert_eq!(o.tls.ca_cert.unwrap().value, "/env/ca.pem");
+        assert!(o.tls.skip_verify.unwrap().value);
+        // One tls_* in the stanza: the variables are ignored, all of them.
+        let mixed = env_only.with(
+            "tls_server_name",
+            Value::Text("vault.example".into()),
+            Source::Stanza,
+        );
+        let o = options_from_stanza(&mixed).unwrap();
+        assert!(o.tls.ca_cert.is_none() && o.tls.skip_verify.is_none());
+        assert_eq!(o.tls.server_name.unwrap().value, "vault.example");
+        // tls_skip_verify = false in the stanza does not count as a TLS setting.
+        let off = base()
+            .with("tls_skip_verify", Value::Bool(false), Source::Stanza)
+            .with(
+                "tls_ca_cert",
+                Value::Text("/env/ca.pem".into()),
+                Source::Env("VAULT_CACERT"),
+            );
+        assert!(options_from_stanza(&off).unwrap().tls.ca_cert.is_some());
+    }
+
+    #[test]
+    fn problems_name_their_attribute() {
+        let half = base().with(
+            "tls_client_cert",
+            Value::Text("/c.pem".into()),
+            Source::Stanza,
+        );
+        let p = options_from_stanza(&half).unwrap_err();
+        assert_eq!(p[0].attribute, Some("tls_client_key"));
+        let bad = base().with("address", Value::Text("vault:8200".into()), Source::Stanza);
+        assert_eq!(
+            options_from_stanza(&bad).unwrap_err()[0].attribute,
+            Some("address")
+        );
+        let slash = Stanza::new(KIND)
+            .with("mount_path", Value::Text("transit/".into()), Source::Stanza)
+            .with("key_name", Value::Text("a/b".into()), Source::Stanza);
+        assert_eq!(
+            options_from_stanza(&slash).unwrap_err()[0].attribute,
+            Some("key_name")
+        );
+    }
+
+    #[test]
+    fn the_same_key_is_the_same_identity() {
+        let a = FACTORY.key_identity(&base()).unwrap();
+        let b = FACTORY
+            .key_identity(&base().with(
+                "mount_path",
+                Value::Text("/transit".into()),
+                Source::Stanza,
+            ))
+            .unwrap();
+        assert_eq!(a.id, b.id);
+        let c = FACTORY
+            .key_identity(&base().with("key_name", Value::Text("k2".into()), Source::Stanza))
+            .unwrap();
+        assert_ne!(a.id, c.id);
     }
 }

@@ -1,6 +1,8 @@
-# probe: previous-root whose root is another plugin type (transit): Boundary cannot check it offline and accepts
+# probe: previous-root whose root is another backend type (transit): Boundary cannot check it offline and accepts
 kms "transit" {
-  purpose = "root"
+  purpose    = "root"
+  mount_path = "transit/"
+  key_name   = "root"
 }
 kms "aead" {
   purpose = "previous-root"
