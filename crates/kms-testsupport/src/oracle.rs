@@ -375,6 +375,23 @@ pub enum Outcome {
     Disagree(String),
 }
 
+/// Whether every error kms printed is a `transit` block missing `mount_path` or `key_name`:
+/// the transit wrapper's `SetConfig` requires them, so Boundary refuses such a block when it
+/// starts, but the oracle cannot run that wrapper offline (it reports transit as unverified)
+/// and accepts it.
+fn transit_wrapper_refusal(stderr: &str) -> bool {
+    let mut lines = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.to_lowercase().contains("warning:"))
+        .peekable();
+    lines.peek().is_some()
+        && lines.all(|l| {
+            l.contains(" \"transit\" block at line ")
+                && (l.contains(": mount_path: ") || l.contains(": key_name: "))
+                && (l.contains("missing") || l.contains("is empty"))
+        })
+}
+
 /// Compares Boundary's verdict with kms's; `kms_stderr` is kms's error text (for the rule on
 /// Boundary's other plugins).
 pub fn compare(boundary: &Verdict, kms: &Verdict, kms_stderr: &str) -> Outcome {
@@ -388,6 +405,9 @@ pub fn compare(boundary: &Verdict, kms: &Verdict, kms_stderr: &str) -> Outcome {
                     .all(|t| OTHER_PLUGIN_TYPES.contains(&t.as_str())) =>
             {
                 Outcome::OutsideScope(types)
+            }
+            _ if transit_wrapper_refusal(kms_stderr) => {
+                Outcome::OutsideScope(vec!["transit".to_owned()])
             }
             _ => Outcome::Disagree(format!(
                 "kms rejects what Boundary accepts{}",
@@ -471,6 +491,27 @@ mod tests {
             compare(&Verdict::Invalid("a".into()), &k, ""),
             Outcome::Agree
         );
+    }
+
+    #[test]
+    fn transit_wrapper_requirements_are_out_of_the_oracles_scope() {
+        let valid = Verdict::Valid(vec![("root".into(), "transit".into(), String::new())]);
+        let invalid = Verdict::Invalid("x".into());
+        let missing = "kms: f.hcl: kms \"transit\" block at line 1: key_name: missing: a transit stanza needs key_name\nkms: f.hcl: kms \"transit\" block at line 1: mount_path: missing: ...\n";
+        assert!(matches!(
+            compare(&valid, &invalid, missing),
+            Outcome::OutsideScope(_)
+        ));
+        let other = "kms: f.hcl: kms \"transit\" block at line 1: key_name: missing\nkms: f.hcl: kms \"aead\" block at line 5: key: missing\n";
+        assert!(matches!(
+            compare(&valid, &invalid, other),
+            Outcome::Disagree(_)
+        ));
+        let address = "kms: f.hcl: kms \"transit\" block at line 1: address: \"x\" must start with http:// or https://\n";
+        assert!(matches!(
+            compare(&valid, &invalid, address),
+            Outcome::Disagree(_)
+        ));
     }
 
     #[test]

@@ -171,14 +171,12 @@ pub fn options_from_stanza(stanza: &Stanza) -> std::result::Result<TransitOption
         }
     }
     let (Some(mount_path), Some(key_name)) = (mount_path, key_name) else {
-        // kms-config reports a missing required attribute; an empty one is reported here.
+        // kms-config reports a missing required attribute (so this may return no problem);
+        // an empty one is reported here.
         for name in ["mount_path", "key_name"] {
             if stanza.get(name).is_some() && text(stanza, name).is_none() {
                 problems.push(Problem::at(name, "is empty; it is required"));
             }
-        }
-        if problems.is_empty() {
-            problems.push(Problem::at("key_name", "missing"));
         }
         return Err(problems);
     };
@@ -287,6 +285,9 @@ fn warnings(opts: &TransitOptions) -> Vec<Problem> {
 }
 
 fn config_error(problems: Vec<Problem>) -> Error {
+    if problems.is_empty() {
+        return Error::Config("mount_path and key_name are required".into());
+    }
     let text: Vec<String> = problems
         .into_iter()
         .map(|p| match p.attribute {
