@@ -218,7 +218,7 @@ fn ci() -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&witness);
     eprintln!(
-        "xtask: AWS integration tests ran against moto in {}",
+        "xtask: integration tests ran against moto (NAME) and OpenBao (openbao-NAME) in {}",
         INTEGRATION_TEST_BINARIES.join(", ")
     );
     run(
