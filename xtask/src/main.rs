@@ -220,7 +220,7 @@ fn ci() -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&witness);
     eprintln!(
-        "xtask: AWS integration tests ran against moto in {}",
+        "xtask: integration tests ran against moto (NAME) and OpenBao (openbao-NAME) in {}",
         INTEGRATION_TEST_BINARIES.join(", ")
     );
     run(
@@ -308,9 +308,12 @@ const INTEGRATION_TEST_BINARIES: &[&str] = &[
     "config_markers",
     "gkw_values",
     "doc_examples",
+    "transit_rewrap",
     "openbao-openbao",
     "openbao-transit",
     "openbao-faults",
+    "openbao-transit_interop",
+    "openbao-transit_rewrap",
 ];
 
 fn demo() -> Result<(), String> {

@@ -3,6 +3,8 @@
 //! - [`Moto`]: moto's KMS server (`moto_server`, PyPI `moto[server]`) on a free loopback port,
 //!   killed on drop. It is a real HTTP KMS API server, not an in-process fake of the SDK.
 //! - [`openbao::OpenBao`]: a real OpenBao (`bao server -dev`) for the transit tests.
+//! - [`openbao_seal::SealedBao`]: an OpenBao 2.6.2 with `seal "transit"` (the genuine
+//!   go-kms-wrapping transit wrapper) and file storage, for interop.
 //! - [`Proxy`]: an HTTP proxy in front of it that counts requests by KMS operation and injects
 //!   faults (refuse, delay, reset, 500, throttling).
 //! - [`integration_enabled`]: the explicit opt-out gate.
@@ -16,6 +18,7 @@
 
 pub mod corpus;
 pub mod openbao;
+pub mod openbao_seal;
 pub mod oracle;
 mod proxy;
 
