@@ -153,6 +153,15 @@ pub(crate) struct DecryptArgs {
     /// The additional authenticated data given at encryption.
     #[arg(long, value_name = "TEXT")]
     pub(crate) aad: Option<String>,
+    /// Decrypt only the plaintext from this byte offset (default 0): a stream in a seekable
+    /// input, of which only the segments that cover the range (and the final one) are read
+    /// and authenticated.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) offset: Option<u64>,
+    /// Decrypt only this many plaintext bytes (default: to the end). The range must lie
+    /// within the plaintext.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) length: Option<u64>,
     #[command(flatten)]
     pub(crate) out: OutputArgs,
     /// Input file, or - for stdin (the default).
