@@ -26,6 +26,12 @@ const BUFFERS: usize = 3;
 /// Buffers in flight when a batch is one segment larger than [`BATCH_BYTES`].
 const BUFFERS_LARGE: usize = 2;
 
+/// The most a single `write`/`writev` call is given. Measured on Linux 6.18 / ext4 here:
+/// writing 1 GiB into the page cache in 4 MiB calls costs 1.4–1.9 s of CPU, in 1 MiB calls
+/// 0.2 s (the kernel's buffered-write path sizes its work by the call), so batches go out
+/// in pieces of this size.
+const WRITE_CHUNK: usize = 1 << 20;
+
 fn buffers_for(batch: &Batch) -> usize {
     if batch.buffer_len() <= BATCH_BYTES + 1 {
         BUFFERS
@@ -114,7 +120,14 @@ fn write_plain(batch: &Batch, output: &mut impl Write) -> Result<u64> {
     let len = slices.iter().map(|s| s.len() as u64).sum();
     let mut rest = &mut slices[..];
     while !rest.is_empty() {
-        match output.write_vectored(rest) {
+        // At most WRITE_CHUNK bytes per call (at least one slice).
+        let mut take = 0;
+        let mut bytes = 0;
+        while take < rest.len() && (take == 0 || bytes + rest[take].len() <= WRITE_CHUNK) {
+            bytes += rest[take].len();
+            take += 1;
+        }
+        match output.write_vectored(&rest[..take]) {
             Ok(0) => return Err(write_err(io::ErrorKind::WriteZero.into())),
             Ok(n) => IoSlice::advance_slices(&mut rest, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -164,7 +177,9 @@ pub(super) fn seal_overlapped<R: Read + Send, W: Write + Send>(
         let reader = s.spawn(move || read_plain(first, total, input, &free_rx, &full_tx));
         let writer = s.spawn(move || -> Result<()> {
             for b in sealed_rx.iter() {
-                output.write_all(b.sealed()).map_err(write_err)?;
+                for piece in b.sealed().chunks(WRITE_CHUNK) {
+                    output.write_all(piece).map_err(write_err)?;
+                }
                 // Never blocks: the channel holds every buffer there is.
                 let _ = free_tx.send(b);
             }
