@@ -6,7 +6,9 @@
 //! 256 MiB file with the same moto key; (e) 10,000 1 KiB values with and without data-key
 //! caching against moto, with KMS call counts; (f) rewrap (every segment authenticated) and
 //! rewrap --verify; (g) config reading at N and 10N kms blocks, markers and a one-line
-//! marker flood (bench_bounds.rs). Nothing here asserts on time.
+//! marker flood (bench_bounds.rs); (h) encrypt and decrypt of 256 MiB and 1 GiB against cp,
+//! A/B interleaved, medians, and (i) a 1 MiB range read against a full decrypt
+//! (bench_pipeline.rs; `--only-pipeline` runs these alone). Nothing here asserts on time.
 //!
 //! moto comes from the tests' own harness (kms-testsupport's `kms-moto` binary), and row (e)
 //! is kms-testsupport's `cache_bench` binary (feature `bench`).
@@ -118,7 +120,7 @@ fn kms_row(
     })
 }
 
-fn make_file(path: &Path, mib: u64) -> Result<(), String> {
+pub(crate) fn make_file(path: &Path, mib: u64) -> Result<(), String> {
     if fs::metadata(path)
         .map(|m| m.len() == mib << 20)
         .unwrap_or(false)
@@ -141,6 +143,39 @@ fn make_file(path: &Path, mib: u64) -> Result<(), String> {
     f.flush().map_err(|e| e.to_string())
 }
 
+/// `cargo xtask bench --only-pipeline`: rows (h) and (i) alone (a shorter run, less scratch).
+fn only_pipeline() -> Result<(), String> {
+    crate::run(
+        "build (release)",
+        cargo().args(["build", "--release", "-p", "kms-cli"]),
+    )?;
+    let kms = root().join("target/release/kms");
+    let dir = root().join("target/bench");
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let rows = crate::bench_pipeline::pipeline_rows(
+        &kms,
+        &dir,
+        &root().join("examples/dev.hcl"),
+        make_file,
+    )?;
+    print_rows(&rows);
+    Ok(())
+}
+
+fn print_rows(rows: &[Row]) {
+    for r in rows {
+        println!(
+            "{:<44} {:>12.0} {:>10.3} {:>12}  {}",
+            r.name,
+            r.bytes as f64 / r.secs / 1e6,
+            r.secs,
+            r.rss_kib
+                .map_or("-".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
+            r.note
+        );
+    }
+}
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let size_mib: u64 = args
         .iter()
@@ -150,6 +185,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or(1024);
     let skip_aws = args.iter().any(|a| a == "--skip-aws");
     let skip_peer = args.iter().any(|a| a == "--skip-peer");
+    if args.iter().any(|a| a == "--only-pipeline") {
+        return only_pipeline();
+    }
     crate::run(
         "build (release)",
         cargo().args(["build", "--release", "-p", "kms-cli"]),
@@ -238,6 +276,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err("decrypted output differs from the input".into());
     }
 
+    // (h) encrypt/decrypt vs cp at 256 MiB and 1 GiB, interleaved; (i) range decrypt.
+    rows.extend(crate::bench_pipeline::pipeline_rows(
+        &kms, &dir, &dev, make_file,
+    )?);
+
     // (f) rewrap's checks; (g) config reading at N and 10N.
     rows.extend(crate::bench_bounds::rewrap_rows(
         &kms, &dir, &enc, bytes, cp_secs,
@@ -293,17 +336,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "-",
         100.0 * direct / raw
     );
-    for r in &rows {
-        println!(
-            "{:<44} {:>12.0} {:>10.3} {:>12}  {}",
-            r.name,
-            r.bytes as f64 / r.secs / 1e6,
-            r.secs,
-            r.rss_kib
-                .map_or("-".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
-            r.note
-        );
-    }
+    print_rows(&rows);
     if !extra.is_empty() {
         println!("{extra}");
     }

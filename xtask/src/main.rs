@@ -14,6 +14,7 @@
 mod bench;
 mod bench_bounds;
 mod bench_bulk;
+mod bench_pipeline;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

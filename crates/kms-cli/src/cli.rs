@@ -192,6 +192,15 @@ pub(crate) struct DecryptArgs {
     /// records (docs/CLI.md). Needs -o: plaintext never goes into the JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Decrypt only the plaintext from this byte offset (default 0): a stream in a seekable
+    /// input, of which only the segments that cover the range (and the final one) are read
+    /// and authenticated.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) offset: Option<u64>,
+    /// Decrypt only this many plaintext bytes (default: to the end). The range must lie
+    /// within the plaintext.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) length: Option<u64>,
     #[command(flatten)]
     pub(crate) out: OutputArgs,
     /// Input file, or - for stdin (the default).

@@ -19,4 +19,4 @@ pub use keyring::Keyring;
 pub use kms_core::{
     Backend, BackendKind, BlobInfo, Error, Key256, KeyId, Purpose, Result, SecretBytes,
 };
-pub use stream::{Decryptor, Encryptor, StreamReader, StreamWriter};
+pub use stream::{Decryptor, Encryptor, RangeReader, StreamReader, StreamWriter};

@@ -1,6 +1,6 @@
 //! `kms encrypt` and `kms decrypt`.
 
-use std::io::Read;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::process::ExitCode;
 
 use kms::envelope::ciphertext::MAX_VALUE_BYTES;
@@ -13,7 +13,7 @@ use super::common::{
 };
 use crate::cli::{DecryptArgs, EncryptArgs};
 use crate::failure::{next_step, CliResult, Failure};
-use crate::io::{check_output, open_input, progress, Content, Output};
+use crate::io::{check_output, open_input, open_seekable_input, progress, Content, Output};
 use crate::report::{self, emit, path_value, Counted};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -188,6 +188,9 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
         "warnings": warnings_value(&config),
     });
     let keyring = build_keyring(&config, &[]).await?;
+    if a.offset.is_some() || a.length.is_some() {
+        return decrypt_range(a, &keyring, summary).await;
+    }
     let mut input = open_input(a.input.as_deref())?;
     let aad = a.aad.unwrap_or_default();
     let name = input.name.clone();
@@ -204,7 +207,7 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
             );
             let header_bytes = header.header_bytes() as u64;
             let mut counted = Counted::new(&mut input.reader);
-            let body: &mut dyn Read = &mut counted;
+            let body: &mut (dyn Read + Send) = &mut counted;
             let bar = progress(len, a.out.quiet || a.json);
             let mut reader = match &bar {
                 Some(b) => {
@@ -212,14 +215,14 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
                         .aad(aad.as_bytes())
                         .open_after_header(
                             header,
-                            Box::new(b.wrap_read(body)) as Box<dyn Read + '_>,
+                            Box::new(b.wrap_read(body)) as Box<dyn Read + Send + '_>,
                         )
                         .await
                 }
                 None => {
                     Decryptor::new(&keyring)
                         .aad(aad.as_bytes())
-                        .open_after_header(header, Box::new(body) as Box<dyn Read + '_>)
+                        .open_after_header(header, Box::new(body) as Box<dyn Read + Send + '_>)
                         .await
                 }
             }
@@ -284,16 +287,96 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A failure while decrypting a stream's body into `out`. The header authenticated under the
-/// key before the body was read, so a segment that fails now was cut short or modified,
-/// never a wrong key.
-fn body_failure(name: &str, mut out: Output, e: Error) -> Failure {
-    let mut f = match e.root() {
+/// `kms decrypt --offset/--length`: the plaintext of a range of a stream in a seekable
+/// input, reading only the segments that cover it (and the final one).
+async fn decrypt_range(
+    a: DecryptArgs,
+    keyring: &kms::keyring::Keyring,
+    mut summary: serde_json::Value,
+) -> CliResult<ExitCode> {
+    let input = open_seekable_input(a.input.as_deref(), "--offset and --length")?;
+    let name = input.name.clone();
+    let mut file = &input.file;
+    let start = file
+        .stream_position()
+        .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    match read_ciphertext(&name, &mut BufReader::new(file))? {
+        Ciphertext::Stream(header) => {
+            let info = header.info(0);
+            summary["format"] = json!("kms-stream");
+            summary["purpose"] = json!(info.purpose.as_str());
+            summary["recorded_keys"] = report::recorded_keys(
+                info.wrapped_keys
+                    .iter()
+                    .map(|e| (e.kind.as_str(), e.key_id.as_str())),
+            );
+        }
+        Ciphertext::Value(_) => {
+            return Err(Failure::usage(format!(
+                "{name}: a go-kms-wrapping BlobInfo value, not a stream: --offset and --length are for streams; decrypt the value whole"
+            )))
+        }
+    }
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| Failure::op(format!("{name}: read failed: {e}")))?;
+    let aad = a.aad.unwrap_or_default();
+    let mut reader = Decryptor::new(keyring)
+        .aad(aad.as_bytes())
+        .open_seekable(file)
+        .await
+        .map_err(|e| Failure::from_error(&name, e))?;
+    let plain_len = tokio::task::block_in_place(|| reader.plaintext_len())
+        .map_err(|e| body_error(&name, "stdout", e))?;
+    let offset = a.offset.unwrap_or(0);
+    let length = match a.length {
+        Some(length) => length,
+        None => plain_len.saturating_sub(offset),
+    };
+    if offset
+        .checked_add(length)
+        .is_none_or(|stop| stop > plain_len)
+    {
+        return Err(Failure::usage(format!(
+            "{name}: the range of {length} bytes at offset {offset} ends past the end of the plaintext, which is {plain_len} bytes; give --offset and --length within it"
+        )));
+    }
+    let mut out = Output::open(
+        a.out.output.as_deref(),
+        input.path.as_deref(),
+        Content::Plaintext,
+    )?;
+    let result =
+        tokio::task::block_in_place(|| reader.read_range(offset, length, &mut out.writer()));
+    match result {
+        Ok(_) => out.commit(a.out.sync)?,
+        Err(e) => return Err(body_failure(&name, out, e)),
+    }
+    if a.json {
+        let input_bytes = input.file.metadata().map(|m| m.len()).ok();
+        summary["input"] =
+            json!({ "path": path_value(input.path.as_deref()), "bytes": input_bytes });
+        summary["output"] = json!({ "path": path_value(a.out.output.as_deref()), "bytes": length });
+        summary["range"] =
+            json!({ "offset": offset, "length": length, "plaintext_bytes": plain_len });
+        emit(&summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An error reading a stream's body. The header authenticated under the key before the body
+/// was read, so a segment that fails now was cut short or modified, never a wrong key.
+fn body_error(name: &str, out_name: &str, e: Error) -> Failure {
+    match e.root() {
         Error::DecryptFailed => Failure::op(format!(
             "{name}: the stream body does not authenticate: the file was truncated (cut short) or modified after it was written; the key and the header are right"
         )),
-        _ => Failure::from_copy(name, &out.name(), e),
-    };
+        _ => Failure::from_copy(name, out_name, e),
+    }
+}
+
+/// A failure while decrypting a stream's body into `out` ([`body_error`]).
+fn body_failure(name: &str, mut out: Output, e: Error) -> Failure {
+    let mut f = body_error(name, &out.name(), e);
     // Only a failure of the operation left part of it on stdout (a refusal for a terminal
     // wrote nothing there, or stopped at the first byte it refused, and says so).
     if out.is_stdout() && f.code == 1 {

@@ -6,7 +6,7 @@
 //! batch out as one slice, and decryption reads ciphertext into place and hands out the
 //! plaintext prefix of each segment. [`Batch::process`] is the one batch loop of both.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSliceMut, Read, Write};
 
 use kms_core::cipher::TAG_LEN;
 use kms_core::{Error, Result};
@@ -14,6 +14,9 @@ use rayon::prelude::*;
 
 use super::keys::StreamKey;
 use super::{BATCH_BYTES, BATCH_SEGMENTS};
+
+/// Below this many segments a batch is processed on the calling thread.
+const PARALLEL_MIN_SEGMENTS: usize = 4;
 
 #[derive(Clone, Copy)]
 enum Direction {
@@ -73,24 +76,58 @@ impl Batch {
         let counter = self.counter;
         let data = &mut self.buf[..self.len];
         let nseg = data.len().div_ceil(full).max(1);
-        data.par_chunks_mut(full)
-            .enumerate()
-            .try_for_each(|(i, c)| -> Result<()> {
-                let nonce = key.nonce(counter + i as u64, last && i == nseg - 1)?;
-                match dir {
-                    Direction::Seal => {
-                        let (pt, tag_out) = c.split_at_mut(c.len() - TAG_LEN);
-                        let tag = key.keys.payload.seal_detached(&nonce, b"", pt)?;
-                        tag_out.copy_from_slice(&tag);
-                    }
-                    Direction::Open => {
-                        key.keys.payload.open_in_place(&nonce, b"", c)?;
-                    }
+        let one = |(i, c): (usize, &mut [u8])| -> Result<()> {
+            let nonce = key.nonce(counter + i as u64, last && i == nseg - 1)?;
+            match dir {
+                Direction::Seal => {
+                    let (pt, tag_out) = c.split_at_mut(c.len() - TAG_LEN);
+                    let tag = key.keys.payload.seal_detached(&nonce, b"", pt)?;
+                    tag_out.copy_from_slice(&tag);
                 }
-                Ok(())
-            })?;
+                Direction::Open => {
+                    key.keys.payload.open_in_place(&nonce, b"", c)?;
+                }
+            }
+            Ok(())
+        };
+        if nseg < PARALLEL_MIN_SEGMENTS {
+            // A small file never starts rayon's pool (a thread per core).
+            data.chunks_mut(full).enumerate().try_for_each(one)?;
+        } else {
+            data.par_chunks_mut(full).enumerate().try_for_each(one)?;
+        }
         self.counter += nseg as u64;
         Ok(())
+    }
+
+    /// A batch with no buffer, standing in for one lent to the pipeline.
+    pub(super) fn placeholder() -> Batch {
+        Batch {
+            buf: Vec::new(),
+            per_batch: 0,
+            seg: 0,
+            counter: 0,
+            pt: 0,
+            len: 0,
+            carry: None,
+            nseg: 0,
+            last_pt: 0,
+        }
+    }
+
+    /// The bytes this batch's buffer takes.
+    pub(super) fn buffer_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Index of the first segment of the next batch processed.
+    pub(super) fn counter(&self) -> u64 {
+        self.counter
+    }
+
+    /// Makes this batch the one that starts at segment `counter`.
+    pub(super) fn set_counter(&mut self, counter: u64) {
+        self.counter = counter;
     }
 
     // --- Encryption ---
@@ -109,6 +146,19 @@ impl Batch {
         let start = i * self.full() + off;
         let end = i * self.full() + self.seg;
         &mut self.buf[start..end]
+    }
+
+    /// The free plaintext space of every segment of the batch, in order, for one vectored
+    /// read (`readv`) of up to a whole batch.
+    pub(super) fn rooms(&mut self) -> Vec<IoSliceMut<'_>> {
+        let (seg, full, pt) = (self.seg, self.full(), self.pt);
+        let cap = self.cap();
+        self.buf[..cap]
+            .chunks_mut(full)
+            .enumerate()
+            .filter(|(i, _)| (i + 1) * seg > pt)
+            .map(|(i, c)| IoSliceMut::new(&mut c[pt.saturating_sub(i * seg)..seg]))
+            .collect()
     }
 
     /// Records `n` plaintext bytes written into [`Batch::room`].
@@ -137,7 +187,6 @@ impl Batch {
     }
 
     /// The ciphertext of the batch last sealed.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(super) fn sealed(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -178,13 +227,11 @@ impl Batch {
     }
 
     /// Space for more ciphertext of the batch being filled (empty when it is complete).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(super) fn ct_room(&mut self) -> &mut [u8] {
         &mut self.buf[self.len..]
     }
 
     /// Records `n` ciphertext bytes written into [`Batch::ct_room`].
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(super) fn ct_filled(&mut self, n: usize) {
         self.len += n;
     }
@@ -192,12 +239,36 @@ impl Batch {
     /// Opens the filled batch; returns whether it was the last one (the input ended before
     /// the lookahead byte).
     pub(super) fn open(&mut self, key: &StreamKey) -> Result<bool> {
+        let last = self.split_lookahead();
+        self.open_as(key, last)?;
+        Ok(last)
+    }
+
+    /// Ends filling: whether the batch is the last one (the input ended before the lookahead
+    /// byte); if not, the lookahead byte is set aside for the next batch ([`Batch::take_carry`]).
+    pub(super) fn split_lookahead(&mut self) -> bool {
         let cap = self.cap();
         let last = self.len <= cap;
         if !last {
             self.carry = Some(self.buf[cap]);
             self.len = cap;
         }
+        last
+    }
+
+    /// The lookahead byte set aside by [`Batch::split_lookahead`].
+    pub(super) fn take_carry(&mut self) -> Option<u8> {
+        self.carry.take()
+    }
+
+    /// Starts filling with `carry` (from the batch before) as the first byte.
+    pub(super) fn begin_fill_with(&mut self, carry: Option<u8>) {
+        self.carry = carry;
+        self.begin_fill();
+    }
+
+    /// Opens the `len` ciphertext bytes held; `last` when they end the stream.
+    pub(super) fn open_as(&mut self, key: &StreamKey, last: bool) -> Result<()> {
         let full = self.full();
         let nseg = self.len.div_ceil(full).max(1);
         let last_len = self.len.saturating_sub((nseg - 1) * full);
@@ -212,12 +283,25 @@ impl Batch {
         self.process(key, Direction::Open, last)?;
         self.nseg = nseg;
         self.last_pt = last_len - TAG_LEN;
-        Ok(last)
+        Ok(())
     }
 
     /// Segments in the opened batch.
     pub(super) fn segments(&self) -> usize {
         self.nseg
+    }
+
+    /// Full segments a batch holds.
+    pub(super) fn segments_per_batch(&self) -> usize {
+        self.per_batch
+    }
+
+    /// The plaintext bytes of the opened batch.
+    pub(super) fn plaintext_len(&self) -> u64 {
+        match self.nseg {
+            0 => 0,
+            n => ((n - 1) * self.seg + self.last_pt) as u64,
+        }
     }
 
     /// The authenticated plaintext of segment `i` of the opened batch.

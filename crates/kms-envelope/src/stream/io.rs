@@ -6,10 +6,11 @@ use std::io::{self, BufRead, Read, Write};
 
 use kms_core::{Error, Purpose, Result};
 
-use super::body::{open_into, seal_from, Batch};
+use super::body::Batch;
 use super::header::Header;
 use super::info::StreamHeader;
 use super::keys::{open_header, seal_header, StreamKey};
+use super::pipeline::{open_overlapped, seal_overlapped};
 use super::DEFAULT_SEGMENT_SIZE;
 use crate::keyring::Keyring;
 
@@ -121,23 +122,26 @@ impl<W: Write> fmt::Debug for StreamWriter<W> {
     }
 }
 
-impl<W: Write> StreamWriter<W> {
-    /// Encrypts everything `input` yields; returns the plaintext bytes read. Reads straight
-    /// into the batch (the bulk path); the same as writing it all, without a copy.
+impl<W: Write + Send> StreamWriter<W> {
+    /// Encrypts everything `input` yields; returns the plaintext bytes read. The bulk path:
+    /// reading, sealing and writing overlap (a reader thread, the sealing on all cores, a
+    /// writer thread, with a few batch buffers between them), reading straight into place.
+    /// The same bytes as writing it all; an input that fits in one batch starts no thread.
     ///
     /// # Errors
     /// [`Error::Io`] with context `reading input` or `writing output`.
-    pub fn copy_from(&mut self, input: &mut impl Read) -> Result<u64> {
-        seal_from(
+    pub fn copy_from(&mut self, input: &mut (impl Read + Send)) -> Result<u64> {
+        seal_overlapped(
             &self.key,
             &mut self.batch,
             input,
             &mut self.output,
-            0,
             &mut |_| {},
         )
     }
+}
 
+impl<W: Write> StreamWriter<W> {
     /// Writes the final segment and returns the output, flushed.
     ///
     /// # Errors
@@ -328,14 +332,23 @@ impl<R: Read> StreamReader<R> {
         }
     }
 
+    /// The underlying reader, positioned wherever decryption stopped.
+    pub fn into_inner(self) -> R {
+        self.input.inner
+    }
+}
+
+impl<R: Read + Send> StreamReader<R> {
     /// Decrypts the rest of the stream into `output`; returns the plaintext bytes written.
-    /// The bulk path: each batch goes to `output` straight from where it was opened.
+    /// The bulk path: reading, opening and writing overlap (see [`StreamWriter::copy_from`]),
+    /// and each batch goes to `output` straight from where it was opened, once all its
+    /// segments authenticated.
     ///
     /// # Errors
     /// [`Error::DecryptFailed`] when a segment fails authentication (tampering, truncation,
     /// appended data); [`Error::Io`] with context `reading input` or `writing output`. What
     /// was written before the error stays written.
-    pub fn copy_to(&mut self, output: &mut impl Write) -> Result<u64> {
+    pub fn copy_to(&mut self, output: &mut (impl Write + Send)) -> Result<u64> {
         let mut total = 0u64;
         match self.state {
             ReadState::Failed => {
@@ -358,7 +371,7 @@ impl<R: Read> StreamReader<R> {
                 }
             }
         }
-        let result = open_into(
+        let result = open_overlapped(
             &self.key,
             &mut self.batch,
             &mut self.input,
@@ -372,11 +385,6 @@ impl<R: Read> StreamReader<R> {
             ReadState::Failed
         };
         Ok(total + result?)
-    }
-
-    /// The underlying reader, positioned wherever decryption stopped.
-    pub fn into_inner(self) -> R {
-        self.input.inner
     }
 }
 

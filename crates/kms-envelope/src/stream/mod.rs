@@ -15,6 +15,8 @@ mod header;
 mod info;
 mod io;
 mod keys;
+mod pipeline;
+mod range;
 #[cfg(feature = "tokio")]
 mod tokio_io;
 
@@ -22,6 +24,7 @@ pub use header::{Header, WrappedKeyEntry};
 pub use info::{StreamHeader, StreamInfo, WrappedKeyInfo};
 pub use io::{error_from_io, Decryptor, Encryptor, StreamReader, StreamWriter};
 pub use keys::{entry_for, open_header, seal_header, unwrap_data_key, StreamKey};
+pub use range::RangeReader;
 #[cfg(feature = "tokio")]
 pub use tokio_io::{AsyncStreamReader, AsyncStreamWriter};
 

@@ -1,0 +1,255 @@
+//! The overlapped paths against the sequential ones: the same bytes, the same errors, and no
+//! hang when either end fails.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{self, Read, Write};
+
+use kms_core::{Error, Purpose};
+
+use super::super::body::Batch;
+use super::super::header::Header;
+use super::super::keys::StreamKey;
+use super::{open_overlapped, seal_overlapped};
+
+const SEG: usize = 1024;
+
+fn key(seg: usize) -> StreamKey {
+    let header = Header {
+        segment_size: seg as u32,
+        salt: [7; 32],
+        nonce_prefix: [9; 7],
+        purpose: Purpose::Root,
+        aad_bound: false,
+        entries: Vec::new(),
+        commitment: [0; 32],
+        mac: [0; 32],
+    };
+    StreamKey::from_data_key(&header, &[3; 32]).unwrap()
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+/// A reader that returns at most `step` bytes per read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn seal_sequential(k: &StreamKey, pt: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    k.encrypt_body(&mut &pt[..], &mut out, &mut |_| {}).unwrap();
+    out
+}
+
+/// As `StreamWriter`: `head` written first (placed in the batch), then the bulk path.
+fn seal_piped(k: &StreamKey, head: &[u8], input: &mut (impl Read + Send)) -> Vec<u8> {
+    let mut batch = Batch::new(k.segment_size);
+    let mut out = Vec::new();
+    let mut placed = 0;
+    while placed < head.len() {
+        if batch.is_full() {
+            out.extend_from_slice(batch.seal(k, false).unwrap());
+        }
+        placed += batch.put(&head[placed..]);
+    }
+    seal_overlapped(k, &mut batch, input, &mut out, &mut |_| {}).unwrap();
+    out.extend_from_slice(batch.seal(k, true).unwrap());
+    out
+}
+
+fn open_piped(k: &StreamKey, body: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut batch = Batch::new(k.segment_size);
+    let mut out = Vec::new();
+    open_overlapped(k, &mut batch, &mut &body[..], &mut out, &mut |_| {})?;
+    Ok(out)
+}
+
+fn sizes(seg: usize) -> Vec<usize> {
+    let batch = Batch::new(seg).segments_per_batch() * seg;
+    vec![
+        0,
+        1,
+        seg,
+        batch - 1,
+        batch,
+        batch + 1,
+        2 * batch,
+        2 * batch + 1,
+        3 * batch + seg + 7,
+        7 * batch - 1,
+    ]
+}
+
+#[test]
+fn overlapped_writes_the_sequential_bytes() {
+    let k = key(SEG);
+    for len in sizes(SEG) {
+        let pt = data(len);
+        let expected = seal_sequential(&k, &pt);
+        assert_eq!(seal_piped(&k, &[], &mut &pt[..]), expected, "len {len}");
+        let mut trickle = Trickle {
+            data: &pt,
+            step: 333,
+        };
+        assert_eq!(
+            seal_piped(&k, &[], &mut trickle),
+            expected,
+            "len {len}, short reads"
+        );
+        for head in [1, SEG + 3, len] {
+            let head = head.min(len);
+            assert_eq!(
+                seal_piped(&k, &pt[..head], &mut &pt[head..]),
+                expected,
+                "len {len}, {head} bytes written first"
+            );
+        }
+        assert_eq!(open_piped(&k, &expected).unwrap(), pt, "open, len {len}");
+    }
+}
+
+#[test]
+fn overlapped_paths_hold_for_the_largest_segments() {
+    let seg = 16 << 20;
+    let k = key(seg);
+    let pt = data(2 * seg + 5);
+    let sealed = seal_piped(&k, &[], &mut &pt[..]);
+    assert_eq!(sealed, seal_sequential(&k, &pt));
+    assert_eq!(open_piped(&k, &sealed).unwrap(), pt);
+}
+
+#[test]
+fn overlapped_open_refuses_truncation_tampering_and_appending() {
+    let k = key(SEG);
+    let pt = data(5 * Batch::new(SEG).segments_per_batch() * SEG + 10);
+    let sealed = seal_sequential(&k, &pt);
+    let full = SEG + 16;
+    for cut in [
+        sealed.len() - 1,
+        sealed.len() - 11,
+        3 * full,
+        200 * full,
+        17,
+    ] {
+        let e = open_piped(&k, &sealed[..cut]).unwrap_err();
+        assert!(matches!(e, Error::DecryptFailed), "cut {cut}: {e:?}");
+    }
+    let mut appended = sealed.clone();
+    appended.push(0);
+    assert!(matches!(
+        open_piped(&k, &appended).unwrap_err(),
+        Error::DecryptFailed
+    ));
+    // A flip in the third batch: the first two batches were written, nothing after.
+    let per = Batch::new(SEG).segments_per_batch();
+    let mut flipped = sealed.clone();
+    flipped[2 * per * full + 5] ^= 1;
+    let mut batch = Batch::new(SEG);
+    let mut out = Vec::new();
+    let e = open_overlapped(&k, &mut batch, &mut &flipped[..], &mut out, &mut |_| {});
+    assert!(matches!(e, Err(Error::DecryptFailed)), "{e:?}");
+    assert_eq!(out, pt[..2 * per * SEG]);
+}
+
+struct FailingWriter {
+    room: usize,
+}
+
+impl Write for FailingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.room == 0 {
+            return Err(io::Error::other("disk full"));
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct FailingReader {
+    left: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::other("device gone"));
+        }
+        let n = buf.len().min(self.left);
+        buf[..n].fill(1);
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+fn io_context(e: &Error) -> &str {
+    match e {
+        Error::Io { context, .. } => context,
+        other => panic!("not an I/O error: {other:?}"),
+    }
+}
+
+#[test]
+fn a_failing_end_stops_the_pipeline_with_its_error() {
+    let k = key(SEG);
+    let big = 20 * Batch::new(SEG).segments_per_batch() * SEG;
+    let pt = data(big);
+    for room in [0, 10, 3 * SEG, big / 2] {
+        let mut batch = Batch::new(SEG);
+        let e = seal_overlapped(
+            &k,
+            &mut batch,
+            &mut &pt[..],
+            &mut FailingWriter { room },
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(io_context(&e), "writing output", "room {room}");
+    }
+    for left in [0, 10, big / 2] {
+        let mut batch = Batch::new(SEG);
+        let e = seal_overlapped(
+            &k,
+            &mut batch,
+            &mut FailingReader { left },
+            &mut Vec::new(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(io_context(&e), "reading input", "left {left}");
+    }
+    let sealed = seal_sequential(&k, &pt);
+    for room in [0, 10, big / 2] {
+        let mut batch = Batch::new(SEG);
+        let e = open_overlapped(
+            &k,
+            &mut batch,
+            &mut &sealed[..],
+            &mut FailingWriter { room },
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(io_context(&e), "writing output", "room {room}");
+    }
+    for left in [10, sealed.len() / 2] {
+        let mut batch = Batch::new(SEG);
+        let mut input = (&sealed[..left]).chain(FailingReader { left: 0 });
+        let e =
+            open_overlapped(&k, &mut batch, &mut input, &mut Vec::new(), &mut |_| {}).unwrap_err();
+        assert_eq!(io_context(&e), "reading input", "left {left}");
+    }
+}
