@@ -29,16 +29,25 @@ pub(crate) struct Row {
     pub(crate) note: String,
 }
 
-/// Runs `cmd` under /usr/bin/time (when present) for peak RSS; returns (seconds, KiB).
-pub(crate) fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
-    let rss_file = std::env::temp_dir().join(format!("kms-bench-rss-{}", std::process::id()));
+/// One run of a command: wall seconds, and what GNU time saw (peak RSS, CPU user + sys).
+pub(crate) struct Measured {
+    pub(crate) secs: f64,
+    pub(crate) rss_kib: Option<u64>,
+    pub(crate) cpu: Option<f64>,
+    pub(crate) stdout: Vec<u8>,
+}
+
+/// Runs `cmd` to success under /usr/bin/time (when present), with its environment and
+/// directory; stdout is kept only when `keep_stdout`.
+pub(crate) fn measure(cmd: &mut Command, keep_stdout: bool) -> Result<Measured, String> {
+    let stats = std::env::temp_dir().join(format!("kms-bench-time-{}", std::process::id()));
     let use_time = Path::new("/usr/bin/time").exists();
     let mut full = if use_time {
         let mut c = Command::new("/usr/bin/time");
         c.arg("-f")
-            .arg("%M")
+            .arg("%M %U %S")
             .arg("-o")
-            .arg(&rss_file)
+            .arg(&stats)
             .arg(cmd.get_program())
             .args(cmd.get_args());
         for (k, v) in cmd.get_envs() {
@@ -47,29 +56,53 @@ pub(crate) fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
                 None => c.env_remove(k),
             };
         }
+        if let Some(d) = cmd.get_current_dir() {
+            c.current_dir(d);
+        }
         c
     } else {
         std::mem::replace(cmd, Command::new("true"))
     };
     let start = Instant::now();
     let out = full
-        .stdout(Stdio::null())
+        .stdin(Stdio::null())
+        .stdout(if keep_stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| e.to_string())?;
     let secs = start.elapsed().as_secs_f64();
+    let text = fs::read_to_string(&stats).unwrap_or_default();
+    let _ = fs::remove_file(&stats);
     if !out.status.success() {
         return Err(format!(
             "{:?} failed: {}",
-            full.get_program(),
+            full.get_args().collect::<Vec<_>>(),
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let rss = fs::read_to_string(&rss_file)
-        .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
-    let _ = fs::remove_file(&rss_file);
-    Ok((secs, rss))
+    let fields: Vec<&str> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let num = |i: usize| fields.get(i).and_then(|s| s.parse::<f64>().ok());
+    Ok(Measured {
+        secs,
+        rss_kib: num(0).map(|k| k as u64),
+        cpu: num(1).zip(num(2)).map(|(u, s)| u + s),
+        stdout: out.stdout,
+    })
+}
+
+/// Runs `cmd` under /usr/bin/time (when present) for peak RSS; returns (seconds, KiB).
+pub(crate) fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>), String> {
+    let m = measure(cmd, false)?;
+    Ok((m.secs, m.rss_kib))
 }
 
 /// The best of `n` runs (least disturbed by the shared machine).

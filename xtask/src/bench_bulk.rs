@@ -8,8 +8,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
 use crate::bench::Row;
 
@@ -18,38 +17,9 @@ const DEV_ROOT: &str = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=";
 
 /// One timed `kms rewrap --json` run: seconds, peak RSS (KiB), and its JSON report.
 fn run_once(cmd: &mut Command) -> Result<(f64, Option<u64>, serde_json::Value), String> {
-    let rss_file = std::env::temp_dir().join(format!("kms-bench-bulk-{}", std::process::id()));
-    let mut full = Command::new("/usr/bin/time");
-    if Path::new("/usr/bin/time").exists() {
-        full.arg("-f")
-            .arg("%M")
-            .arg("-o")
-            .arg(&rss_file)
-            .arg(cmd.get_program())
-            .args(cmd.get_args());
-    } else {
-        full = Command::new(cmd.get_program());
-        full.args(cmd.get_args());
-    }
-    let start = Instant::now();
-    let out = full
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| e.to_string())?;
-    let secs = start.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(format!(
-            "kms rewrap failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let rss = fs::read_to_string(&rss_file)
-        .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
-    let _ = fs::remove_file(&rss_file);
-    let v = serde_json::from_slice(&out.stdout).map_err(|e| format!("rewrap --json: {e}"))?;
-    Ok((secs, rss, v))
+    let m = crate::bench::measure(cmd, true)?;
+    let v = serde_json::from_slice(&m.stdout).map_err(|e| format!("rewrap --json: {e}"))?;
+    Ok((m.secs, m.rss_kib, v))
 }
 
 fn median(v: &mut [f64]) -> f64 {

@@ -10,8 +10,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
 use crate::bench::Row;
 
@@ -26,47 +25,11 @@ struct Run {
 }
 
 fn measure(cmd: &mut Command) -> Result<Run, String> {
-    let stats = std::env::temp_dir().join(format!("kms-bench-pipe-{}", std::process::id()));
-    let use_time = Path::new("/usr/bin/time").exists();
-    let mut full = if use_time {
-        let mut c = Command::new("/usr/bin/time");
-        c.arg("-f")
-            .arg("%M %U %S")
-            .arg("-o")
-            .arg(&stats)
-            .arg(cmd.get_program())
-            .args(cmd.get_args());
-        c
-    } else {
-        std::mem::replace(cmd, Command::new("true"))
-    };
-    let start = Instant::now();
-    let out = full
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| e.to_string())?;
-    let secs = start.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(format!(
-            "{:?} failed: {}",
-            full.get_args().collect::<Vec<_>>(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let text = fs::read_to_string(&stats).unwrap_or_default();
-    let _ = fs::remove_file(&stats);
-    let fields: Vec<&str> = text
-        .lines()
-        .last()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let num = |i: usize| fields.get(i).and_then(|s| s.parse::<f64>().ok());
+    let m = crate::bench::measure(cmd, false)?;
     Ok(Run {
-        secs,
-        rss_kib: num(0).map(|k| k as u64),
-        cpu: num(1).zip(num(2)).map(|(u, s)| u + s),
+        secs: m.secs,
+        rss_kib: m.rss_kib,
+        cpu: m.cpu,
     })
 }
 
