@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use support::{
-    aead_config, assert_code, assert_one_line, kms, run, run_stdin, stderr, KEY_A, KEY_B,
+    aead_config, assert_code, assert_one_line, inspect_keys, kms, run, run_stdin, stderr, KEY_A,
+    KEY_B,
 };
 
 /// Boundary's own known answer: this config key made BOUNDARY_VALUE from BOUNDARY_PLAINTEXT.
@@ -770,24 +771,6 @@ fn inspect_key_ids(path: &str) -> Vec<String> {
         .map(|(kind, id)| {
             assert_eq!(kind, "awskms");
             id
-        })
-        .collect()
-}
-
-/// The (kind, key id) of each wrapped key `kms inspect --json` lists.
-fn inspect_keys(path: &str) -> Vec<(String, String)> {
-    let o = run(&["inspect", "--json", path]);
-    assert_code(&o, 0);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    v["wrapped_keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["kind"].as_str().unwrap().to_owned(),
-                k["key_id"].as_str().unwrap().to_owned(),
-            )
         })
         .collect()
 }

@@ -9,7 +9,9 @@ mod support;
 use std::process::Output;
 
 use kms_testsupport::openbao::OpenBao;
-use support::{assert_code, assert_code_for, assert_one_line, kms, output, stderr, Scratch};
+use support::{
+    assert_code, assert_code_for, assert_one_line, inspect_keys, kms, output, stderr, Scratch,
+};
 
 fn stanza(purpose: &str, bao: &OpenBao, key: &str, extra: &str) -> String {
     format!(
@@ -43,21 +45,6 @@ fn inspect_json(path: &str) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-/// (kind, key id) of each wrapped key of a stream.
-fn stream_keys(path: &str) -> Vec<(String, String)> {
-    inspect_json(path)["wrapped_keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["kind"].as_str().unwrap().to_owned(),
-                k["key_id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn files_values_inspect_check_and_rewrap_after_rotation() {
     let Some(bao) = OpenBao::start() else { return };
@@ -68,7 +55,7 @@ fn files_values_inspect_check_and_rewrap_after_rotation() {
 
     ok(&["encrypt", "-q", "-c", &cfg, "-o", &s.p("a.kms"), &input]);
     assert_eq!(
-        stream_keys(&s.p("a.kms")),
+        inspect_keys(&s.p("a.kms")),
         vec![("transit".into(), "v1".into())]
     );
     let o = ok(&["decrypt", "-c", &cfg, &s.p("a.kms")]);
@@ -121,7 +108,7 @@ fn files_values_inspect_check_and_rewrap_after_rotation() {
         &input,
     ]);
     assert_eq!(
-        stream_keys(&s.p("tree/b.kms")),
+        inspect_keys(&s.p("tree/b.kms")),
         vec![("transit".into(), "v2".into())]
     );
     let before = std::fs::read(s.path("tree/a.kms")).unwrap();
@@ -129,7 +116,7 @@ fn files_values_inspect_check_and_rewrap_after_rotation() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("v1 -> v2"), "{out}");
     assert_eq!(
-        stream_keys(&s.p("tree/a.kms")),
+        inspect_keys(&s.p("tree/a.kms")),
         vec![("transit".into(), "v2".into())]
     );
     let after = std::fs::read(s.path("tree/a.kms")).unwrap();
@@ -579,7 +566,7 @@ path "auth/token/renew-self" { capabilities = ["update"] }"#,
     assert_code_for("rewrap -r with a rewrap-only token", &o, 0);
     for f in ["tree/a.kms", "tree/sub/b.kms"] {
         assert_eq!(
-            stream_keys(&s.p(f)),
+            inspect_keys(&s.p(f)),
             vec![("transit".into(), "v2".into())],
             "{f}"
         );

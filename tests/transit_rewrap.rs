@@ -15,7 +15,7 @@ use std::path::Path;
 use bao::{count, transit_stanza};
 use kms::BlobInfo;
 use kms_testsupport::openbao::OpenBao;
-use support::{aead_config, assert_code_for, run, run_args_ok, Scratch, KEY_A};
+use support::{aead_config, assert_code_for, inspect_keys, run, run_args_ok, Scratch, KEY_A};
 
 fn data(len: usize, seed: usize) -> Vec<u8> {
     (0..len).map(|i| ((i + seed) * 7 % 251) as u8).collect()
@@ -58,23 +58,6 @@ fn assert_tree_decrypts(s: &Scratch, cfg: &str) {
         let got = run_args_ok(&["decrypt", "-c", cfg, &s.p(name)]);
         assert!(got == pt, "{name}: decrypts to other bytes");
     }
-}
-
-/// The (kind, key id) of each wrapped key `kms inspect --json` lists.
-fn inspect_keys(path: &str) -> Vec<(String, String)> {
-    let v: serde_json::Value =
-        serde_json::from_slice(&run_args_ok(&["inspect", "--json", path])).unwrap();
-    v["wrapped_keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["kind"].as_str().unwrap().to_owned(),
-                k["key_id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// Every file of the tree records one wrapped key, `kind` with key id `id` (for a value, a

@@ -101,6 +101,23 @@ pub(crate) fn run_args_ok(args: &[&str]) -> Vec<u8> {
     o.stdout
 }
 
+/// The (kind, key id) of each wrapped key `kms inspect --json` lists.
+pub(crate) fn inspect_keys(path: &str) -> Vec<(String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&run_args_ok(&["inspect", "--json", path])).unwrap();
+    v["wrapped_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["kind"].as_str().unwrap().to_owned(),
+                k["key_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Files in the scratch directory whose name holds the temp marker.
 pub(crate) fn temp_files(s: &Scratch) -> Vec<String> {
     s.files()
