@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use kms_core::stanza::{
     Attribute, BackendFactory, KeyIdentity, Problem, Schema, Source, Sourced, Stanza,
 };
-use kms_core::{Backend, Error, Result, SecretString};
+use kms_core::{Backend, Result, SecretString};
 
 use crate::{AwsKms, AwsKmsOptions, KIND};
 
@@ -350,17 +350,6 @@ fn warnings(stanza: &Stanza) -> Vec<Problem> {
     out
 }
 
-fn config_error(problems: Vec<Problem>) -> Error {
-    let text: Vec<String> = problems
-        .into_iter()
-        .map(|p| match p.attribute {
-            Some(a) => format!("{a}: {}", p.message),
-            None => p.message,
-        })
-        .collect();
-    Error::Config(text.join("; "))
-}
-
 #[async_trait]
 impl BackendFactory for AwsKmsFactory {
     fn schema(&self) -> &'static Schema {
@@ -390,13 +379,13 @@ impl BackendFactory for AwsKmsFactory {
     fn describe(&self, stanza: &Stanza) -> String {
         match AwsKmsConfig::from_stanza(stanza) {
             Ok(c) => c.describe(),
-            Err(problems) => config_error(problems).to_string(),
+            Err(problems) => Problem::into_config_error(problems).to_string(),
         }
     }
 
     async fn build(&self, stanza: &Stanza, eager: bool) -> Result<Arc<dyn Backend>> {
         let opts = AwsKmsConfig::from_stanza(stanza)
-            .map_err(config_error)?
+            .map_err(Problem::into_config_error)?
             .options();
         if eager {
             Ok(Arc::new(AwsKms::connect(opts).await?))

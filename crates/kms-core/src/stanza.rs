@@ -356,6 +356,18 @@ impl Problem {
             ..Problem::at(attribute, message)
         }
     }
+
+    /// One config error for a backend's problems, `attribute: message` joined by `; `.
+    pub fn into_config_error(problems: Vec<Problem>) -> crate::Error {
+        let text: Vec<String> = problems
+            .into_iter()
+            .map(|p| match p.attribute {
+                Some(a) => format!("{a}: {}", p.message),
+                None => p.message,
+            })
+            .collect();
+        crate::Error::Config(text.join("; "))
+    }
 }
 
 /// A key's identity as a config names it, for the check that root and previous-root name

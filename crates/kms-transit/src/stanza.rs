@@ -288,14 +288,7 @@ fn config_error(problems: Vec<Problem>) -> Error {
     if problems.is_empty() {
         return Error::Config("mount_path and key_name are required".into());
     }
-    let text: Vec<String> = problems
-        .into_iter()
-        .map(|p| match p.attribute {
-            Some(a) => format!("{a}: {}", p.message),
-            None => p.message,
-        })
-        .collect();
-    Error::Config(text.join("; "))
+    Problem::into_config_error(problems)
 }
 
 #[async_trait]
