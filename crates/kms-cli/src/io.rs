@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::display::TextOnly;
 use crate::failure::{io_cause, CliResult, Failure};
+pub(crate) use crate::temp::temp_beside;
 use crate::temp::TempFile;
-pub(crate) use crate::temp::{temp_beside, TEMP_MARKER};
 
 /// An opened input: a file or stdin.
 pub(crate) struct Input {

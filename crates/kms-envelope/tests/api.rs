@@ -544,3 +544,40 @@ fn a_throttled_rewrap_is_returned_and_a_refused_one_falls_back() {
         }
     }
 }
+
+/// A reader that yields `left` bytes, then fails.
+struct FailingReader {
+    left: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("disk gone"));
+        }
+        let n = buf.len().min(self.left);
+        buf[..n].fill(7);
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_writer_whose_copy_failed_refuses_more_and_never_finishes() {
+    let k = keyring();
+    rt().block_on(async {
+        let mut w = Encryptor::new(&k, Purpose::Root)
+            .segment_size(SEG as u32)
+            .wrap_output(Vec::new())
+            .await
+            .unwrap();
+        // Past one batch, so the overlapped pipeline runs and then fails.
+        let mut input = FailingReader {
+            left: 3 * BATCH_SEGMENTS * SEG,
+        };
+        assert!(w.copy_from(&mut input).is_err());
+        assert!(w.write(b"more").is_err());
+        assert!(w.copy_from(&mut &b"more"[..]).is_err());
+        assert!(w.finish().is_err());
+    });
+}

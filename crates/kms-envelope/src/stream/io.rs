@@ -102,6 +102,7 @@ impl<'a> Encryptor<'a> {
             batch: Batch::new(key.segment_size),
             output,
             key,
+            failed: false,
         })
     }
 }
@@ -114,6 +115,9 @@ pub struct StreamWriter<W: Write> {
     output: W,
     key: StreamKey,
     batch: Batch,
+    /// A failed `copy_from` kept the batch it lent to the pipeline, and the stream lost its
+    /// place: every later write and `finish` is an error, never a stream that looks whole.
+    failed: bool,
 }
 
 impl<W: Write> fmt::Debug for StreamWriter<W> {
@@ -131,13 +135,18 @@ impl<W: Write + Send> StreamWriter<W> {
     /// # Errors
     /// [`Error::Io`] with context `reading input` or `writing output`.
     pub fn copy_from(&mut self, input: &mut (impl Read + Send)) -> Result<u64> {
-        seal_overlapped(
+        if self.failed {
+            return Err(failed_earlier());
+        }
+        let result = seal_overlapped(
             &self.key,
             &mut self.batch,
             input,
             &mut self.output,
             &mut |_| {},
-        )
+        );
+        self.failed = result.is_err();
+        result
     }
 }
 
@@ -147,6 +156,9 @@ impl<W: Write> StreamWriter<W> {
     /// # Errors
     /// [`Error::Io`] writing or flushing the output.
     pub fn finish(mut self) -> Result<W> {
+        if self.failed {
+            return Err(failed_earlier());
+        }
         let ct = self.batch.seal(&self.key, true)?;
         self.output
             .write_all(ct)
@@ -158,6 +170,9 @@ impl<W: Write> StreamWriter<W> {
 
 impl<W: Write> Write for StreamWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(io::Error::other(failed_earlier()));
+        }
         if data.is_empty() {
             return Ok(0);
         }
@@ -175,6 +190,13 @@ impl<W: Write> Write for StreamWriter<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.output.flush()
     }
+}
+
+fn failed_earlier() -> Error {
+    Error::Internal(
+        "the stream writer failed earlier (copy_from returned an error): the stream is incomplete and cannot be finished"
+            .into(),
+    )
 }
 
 /// Opens streams with the wrappers of a [`Keyring`].

@@ -5,11 +5,12 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use super::shard::Shard;
-use crate::io::TEMP_MARKER;
+use crate::temp::is_temp_name;
 
 /// Why a path is not (known to be) under the target keys.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,10 +92,7 @@ pub(super) fn walk(dir: &Path, w: &Walk<'_>, r: &mut Report) {
     let mut unsearchable = false;
     for p in paths {
         let mine = w.shard.owns(p.strip_prefix(w.root).unwrap_or(&p));
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-        let is_temp = name
-            .as_deref()
-            .is_some_and(|n| n.starts_with('.') && n.contains(TEMP_MARKER));
+        let is_temp = p.file_name().is_some_and(|n| is_temp_name(n.as_bytes()));
         let m = match fs::symlink_metadata(&p) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
