@@ -261,7 +261,9 @@ impl Transit {
             .await?
         {
             Ok(reply) => Ok(reply),
-            Err(f) if op == Op::Decrypt && too_old(&f) => Err(self.too_old_error(path).await),
+            Err(f) if matches!(op, Op::Decrypt | Op::Rewrap) && too_old(&f) => {
+                Err(self.too_old_error(path).await)
+            }
             Err(f) => Err(map_failure(f, op, &self.place(path))),
         }
     }

@@ -20,12 +20,16 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// A PEM setting's bytes: the text itself, or the file it names (bounded).
-fn pem_bytes(setting: &str, value: &str) -> Result<Vec<u8>> {
+/// A PEM setting's bytes: the text itself, or the file it names (bounded). A secret
+/// setting's value may be the key itself, so its error never shows it.
+fn pem_bytes(setting: &str, value: &str, secret: bool) -> Result<Vec<u8>> {
     if is_pem(value) {
         return Ok(value.as_bytes().to_vec());
     }
-    read_bounded(value).map_err(|e| Error::Config(format!("{setting}: cannot read {value}: {e}")))
+    read_bounded(value).map_err(|e| {
+        let shown = if secret { "the file it names" } else { value };
+        Error::Config(format!("{setting}: cannot read {shown}: {e}"))
+    })
 }
 
 fn read_bounded(path: &str) -> std::io::Result<Vec<u8>> {
@@ -83,7 +87,7 @@ fn roots(tls: &TlsOptions) -> Result<RootCertStore> {
             &mut store,
             "tls_ca_cert",
             where_,
-            &pem_bytes("tls_ca_cert", &ca.value)?,
+            &pem_bytes("tls_ca_cert", &ca.value, false)?,
         )?;
     }
     if let Some(dir) = &tls.ca_path {
@@ -125,10 +129,10 @@ pub(crate) fn client_config(tls: &TlsOptions) -> Result<ClientConfig> {
             let chain = certs(
                 "tls_client_cert",
                 "client certificate",
-                &pem_bytes("tls_client_cert", &cert.value)?,
+                &pem_bytes("tls_client_cert", &cert.value, false)?,
             )?;
             let key_text = key.value.expose_secret();
-            let key_pem = zeroize::Zeroizing::new(pem_bytes("tls_client_key", key_text)?);
+            let key_pem = zeroize::Zeroizing::new(pem_bytes("tls_client_key", key_text, true)?);
             let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
                 // The value may be the key itself: never shown.
                 Error::Config("tls_client_key: not a PEM private key".into())
