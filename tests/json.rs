@@ -168,6 +168,7 @@ fn check_online_failures_are_per_wrapper() {
         ev["error"]["message"].as_str().unwrap().ends_with(&want),
         "{ev}"
     );
+    assert_eq!(v["wrappers"].as_array().unwrap().len(), 2, "{v}");
     for w in v["wrappers"].as_array().unwrap() {
         assert_eq!(w["online"]["ok"], false, "{w}");
         assert!(w["online"]["error"]

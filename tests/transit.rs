@@ -283,6 +283,8 @@ fn min_decryption_version_refusal_names_key_and_versions() {
     // Rewrap cannot move it either, and says why.
     let o = run(&["rewrap", "-q", "-c", &cfg, &s.p("old.kms")]);
     assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("min_decryption_version is 2"), "{err}");
 }
 
 #[test]
@@ -497,6 +499,7 @@ path "auth/token/renew-self" { capabilities = ["update"] }"#,
     let o = run_env(&["decrypt", "-c", &cfg, &s.p("e.kms")], &trace);
     assert_code(&o, 1);
     outputs.push(o);
+    let token_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &token);
     let mut traced = false;
     for o in &outputs {
         let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
@@ -505,6 +508,7 @@ path "auth/token/renew-self" { capabilities = ["update"] }"#,
         assert!(!text.contains(&token), "token in output: {text}");
         assert!(!text.contains("canary-plaintext"), "plaintext in output");
         // Nor the token's base64 or the plaintext's.
+        assert!(!text.contains(&token_b64), "base64 token in output");
         assert!(
             !text.contains("Y2FuYXJ5LXBsYWludGV4dC"),
             "base64 plaintext in output"

@@ -178,6 +178,7 @@ fn wrapper_value(w: &WrapperConfig) -> Value {
                     (Value::String(shown), redacted)
                 }
                 Setting::Bool(b) => (Value::Bool(*b), false),
+                Setting::Secret(_) => (Value::Null, true),
             };
             let (source, env_var) = match setting.source {
                 Source::Stanza => ("stanza", Value::Null),
