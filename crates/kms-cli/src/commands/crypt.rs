@@ -189,7 +189,7 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
     });
     let keyring = build_keyring(&config, &[]).await?;
     if a.offset.is_some() || a.length.is_some() {
-        return decrypt_range(a, &keyring, summary).await;
+        return decrypt_range(a, &keyring, &config.source, summary).await;
     }
     let mut input = open_input(a.input.as_deref())?;
     let aad = a.aad.unwrap_or_default();
@@ -292,6 +292,7 @@ pub(crate) async fn decrypt(a: DecryptArgs) -> CliResult<ExitCode> {
 async fn decrypt_range(
     a: DecryptArgs,
     keyring: &kms::keyring::Keyring,
+    config_source: &str,
     mut summary: serde_json::Value,
 ) -> CliResult<ExitCode> {
     let input = open_seekable_input(a.input.as_deref(), "--offset and --length")?;
@@ -324,9 +325,15 @@ async fn decrypt_range(
         .aad(aad.as_bytes())
         .open_seekable(file)
         .await
-        .map_err(|e| Failure::from_error(&name, e))?;
-    let plain_len = tokio::task::block_in_place(|| reader.plaintext_len())
-        .map_err(|e| body_error(&name, "stdout", e))?;
+        .map_err(|e| Failure::using_keys(&name, config_source, e))?;
+    let plain_len = tokio::task::block_in_place(|| reader.plaintext_len()).map_err(|e| {
+        let out = a.out.output.as_deref();
+        body_error(
+            &name,
+            &out.map_or("stdout".into(), |p| p.display().to_string()),
+            e,
+        )
+    })?;
     let offset = a.offset.unwrap_or(0);
     let length = match a.length {
         Some(length) => length,

@@ -193,7 +193,7 @@ impl Run {
                     "ok": r.left.is_empty(),
                 }
             });
-            println!("{doc}");
+            crate::report::emit(&doc);
         } else {
             for n in &not_kms {
                 println!("{n}: not a kms file, skipped");
