@@ -54,6 +54,8 @@ impl Failure {
 pub(crate) struct Http {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base: String,
+    /// `base` for messages: a `user:password@` in it is redacted.
+    shown: String,
     token: Option<SecretString>,
     namespace: Option<String>,
     timeouts: Timeouts,
@@ -62,7 +64,7 @@ pub(crate) struct Http {
 impl std::fmt::Debug for Http {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Http")
-            .field("base", &self.base)
+            .field("base", &self.shown)
             .field("namespace", &self.namespace)
             .finish_non_exhaustive()
     }
@@ -140,9 +142,11 @@ impl Http {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
+        let base = opts.address.value.trim_end_matches('/').to_owned();
         Ok(Http {
             client,
-            base: opts.address.value.trim_end_matches('/').to_owned(),
+            shown: kms_core::stanza::redact_userinfo(&base),
+            base,
             token: opts.token.as_ref().map(|t| t.value.clone()),
             namespace: opts.namespace.as_ref().map(|n| n.value.clone()),
             timeouts: opts.timeouts,
@@ -151,7 +155,7 @@ impl Http {
 
     /// The server address, as configured (no trailing slash).
     pub(crate) fn address(&self) -> &str {
-        &self.base
+        &self.shown
     }
 
     fn request(&self, method: &Method, path: &str, body: &Bytes) -> Result<Request<Full<Bytes>>> {
@@ -176,7 +180,7 @@ impl Http {
             req = req.header(HeaderName::from_static("x-vault-namespace"), v);
         }
         req.body(Full::new(body.clone()))
-            .map_err(|e| Error::Config(format!("address {:?}: {e}", self.base)))
+            .map_err(|e| Error::Config(format!("address {:?}: {e}", self.shown)))
     }
 
     async fn attempt(

@@ -147,7 +147,11 @@ impl Transit {
         let mut facts = vec![
             (
                 "address",
-                format!("{} [{}]", opts.address.value, opts.address.source_label()),
+                format!(
+                    "{} [{}]",
+                    kms_core::stanza::redact_userinfo(&opts.address.value),
+                    opts.address.source_label()
+                ),
             ),
             (
                 "mount_path",

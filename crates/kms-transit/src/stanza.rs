@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kms_core::stanza::{Attribute, BackendFactory, KeyIdentity, Problem, Schema, Source, Stanza};
+use kms_core::stanza::{
+    redact_userinfo, Attribute, BackendFactory, KeyIdentity, Problem, Schema, Source, Stanza,
+};
 use kms_core::{Backend, Error, Result, SecretString};
 
 use crate::options::{shown_pem, Origin, TlsOptions, TransitOptions, DEFAULT_ADDRESS};
@@ -141,7 +143,7 @@ pub fn options_from_stanza(stanza: &Stanza) -> std::result::Result<TransitOption
             "address",
             format!(
                 "{:?} (from {}) must start with http:// or https://",
-                address.value,
+                redact_userinfo(&address.value),
                 address.source_label()
             ),
         ));
@@ -203,7 +205,7 @@ pub fn describe_options(o: &TransitOptions) -> String {
     let mut out = format!(
         "key_id={} address={} [{}] mount_path={} [{}] key_name={} [{}]",
         o.boundary_key_id.as_deref().unwrap_or("(empty)"),
-        o.address.value,
+        redact_userinfo(&o.address.value),
         o.address.source_label(),
         o.mount_path.value,
         o.mount_path.source_label(),
@@ -449,5 +451,23 @@ mod tests {
             .key_identity(&base().with("key_name", Value::Text("k2".into()), Source::Stanza))
             .unwrap();
         assert_ne!(a.id, c.id);
+    }
+
+    #[test]
+    fn an_address_password_is_never_shown() {
+        let o = TransitOptions::new("https://ops:AddrPassw0rd@vault:8200", None, "transit/", "k");
+        let shown = describe_options(&o);
+        assert!(!shown.contains("AddrPassw0rd"), "{shown}");
+        assert!(shown.contains("https://REDACTED@vault:8200"), "{shown}");
+        let bad = base().with(
+            "address",
+            Value::Text("ftp://ops:AddrPassw0rd@vault".into()),
+            Source::Stanza,
+        );
+        let problems = FACTORY.check(&bad);
+        assert!(!problems.is_empty());
+        for p in problems {
+            assert!(!p.message.contains("AddrPassw0rd"), "{}", p.message);
+        }
     }
 }
