@@ -297,13 +297,8 @@ impl Output {
                 (Box::new(file), dest)
             }
         };
-        let capacity = if matches!(dest, Dest::File { .. }) {
-            1 << 20
-        } else {
-            1 << 16
-        };
         Ok(Output {
-            writer: io::BufWriter::with_capacity(capacity, inner),
+            writer: io::BufWriter::with_capacity(1 << 16, inner),
             dest,
         })
     }

@@ -1,4 +1,4 @@
-//! The body: segments sealed or opened in batches, in place, on all cores.
+//! The body: segments sealed or opened in batches, in place.
 //!
 //! A [`Batch`] holds up to [`BATCH_SEGMENTS`] segments, and at most [`BATCH_BYTES`] (or one
 //! segment, when larger), laid out as they are on disk
@@ -10,13 +10,9 @@ use std::io::{self, IoSliceMut, Read, Write};
 
 use kms_core::cipher::TAG_LEN;
 use kms_core::{Error, Result};
-use rayon::prelude::*;
 
 use super::keys::StreamKey;
 use super::{BATCH_BYTES, BATCH_SEGMENTS};
-
-/// Below this many segments a batch is processed on the calling thread.
-const PARALLEL_MIN_SEGMENTS: usize = 4;
 
 #[derive(Clone, Copy)]
 enum Direction {
@@ -26,9 +22,11 @@ enum Direction {
 
 /// One batch of segments and the position of the stream it belongs to.
 pub(super) struct Batch {
-    /// `per_batch` full segments plus one lookahead byte (decryption).
+    /// `max_per_batch` full segments plus one lookahead byte (decryption).
     buf: Vec<u8>,
-    /// Full segments per batch.
+    /// Full segments the buffer holds.
+    max_per_batch: usize,
+    /// Full segments this fill takes (at most `max_per_batch`; see [`Batch::set_limit`]).
     per_batch: usize,
     /// Plaintext bytes per full segment.
     seg: usize,
@@ -50,6 +48,7 @@ impl Batch {
         let per_batch = (BATCH_BYTES / (segment_size + TAG_LEN)).clamp(1, BATCH_SEGMENTS);
         Batch {
             buf: vec![0; per_batch * (segment_size + TAG_LEN) + 1],
+            max_per_batch: per_batch,
             per_batch,
             seg: segment_size,
             counter: 0,
@@ -69,8 +68,8 @@ impl Batch {
         self.per_batch * self.full()
     }
 
-    /// Seals or opens the segments in `buf[..len]`, all in parallel; `last` marks the batch
-    /// that holds the stream's final segment.
+    /// Seals or opens the segments in `buf[..len]`; `last` marks the batch that holds the
+    /// stream's final segment.
     fn process(&mut self, key: &StreamKey, dir: Direction, last: bool) -> Result<()> {
         let full = self.full();
         let counter = self.counter;
@@ -90,12 +89,7 @@ impl Batch {
             }
             Ok(())
         };
-        if nseg < PARALLEL_MIN_SEGMENTS {
-            // A small file never starts rayon's pool (a thread per core).
-            data.chunks_mut(full).enumerate().try_for_each(one)?;
-        } else {
-            data.par_chunks_mut(full).enumerate().try_for_each(one)?;
-        }
+        data.chunks_mut(full).enumerate().try_for_each(one)?;
         self.counter += nseg as u64;
         Ok(())
     }
@@ -104,6 +98,7 @@ impl Batch {
     pub(super) fn placeholder() -> Batch {
         Batch {
             buf: Vec::new(),
+            max_per_batch: 0,
             per_batch: 0,
             seg: 0,
             counter: 0,
@@ -120,6 +115,19 @@ impl Batch {
         self.buf.len()
     }
 
+    /// Makes the next fill take at most `segments` full segments (at least one, at most what
+    /// the buffer holds). Only the grouping of segments into batches changes, never the
+    /// bytes of the stream. Call it before a fill, never on plaintext placed and not sealed.
+    pub(super) fn set_limit(&mut self, segments: usize) {
+        debug_assert_eq!(self.pt, 0);
+        self.per_batch = segments.clamp(1, self.max_per_batch.max(1));
+    }
+
+    /// Lifts [`Batch::set_limit`]: fills take as many segments as the buffer holds.
+    pub(super) fn unlimit(&mut self) {
+        self.per_batch = self.max_per_batch;
+    }
+
     /// Index of the first segment of the next batch processed.
     pub(super) fn counter(&self) -> u64 {
         self.counter
@@ -131,6 +139,11 @@ impl Batch {
     }
 
     // --- Encryption ---
+
+    /// Whether the batch holds no plaintext.
+    pub(super) fn is_empty_plain(&self) -> bool {
+        self.pt == 0
+    }
 
     /// Whether the batch holds `per_batch` full segments of plaintext.
     pub(super) fn is_full(&self) -> bool {
@@ -202,7 +215,7 @@ impl Batch {
     pub(super) fn read_open(&mut self, key: &StreamKey, input: &mut impl Read) -> Result<bool> {
         self.begin_fill();
         loop {
-            let room = &mut self.buf[self.len..];
+            let room = self.ct_room();
             if room.is_empty() {
                 break;
             }
@@ -228,7 +241,8 @@ impl Batch {
 
     /// Space for more ciphertext of the batch being filled (empty when it is complete).
     pub(super) fn ct_room(&mut self) -> &mut [u8] {
-        &mut self.buf[self.len..]
+        let end = self.cap() + 1;
+        &mut self.buf[self.len..end]
     }
 
     /// Records `n` ciphertext bytes written into [`Batch::ct_room`].
@@ -293,7 +307,7 @@ impl Batch {
 
     /// Full segments a batch holds.
     pub(super) fn segments_per_batch(&self) -> usize {
-        self.per_batch
+        self.max_per_batch
     }
 
     /// The plaintext bytes of the opened batch.

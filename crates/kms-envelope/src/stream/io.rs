@@ -10,7 +10,7 @@ use super::body::Batch;
 use super::header::Header;
 use super::info::StreamHeader;
 use super::keys::{open_header, seal_header, StreamKey};
-use super::pipeline::{open_overlapped, seal_overlapped};
+use super::pipeline::{open_overlapped, seal_overlapped, write_aligned, write_aligned_io};
 use super::DEFAULT_SEGMENT_SIZE;
 use crate::keyring::Keyring;
 
@@ -102,6 +102,7 @@ impl<'a> Encryptor<'a> {
             batch: Batch::new(key.segment_size),
             output,
             key,
+            written: header.len() as u64,
             failed: false,
         })
     }
@@ -109,12 +110,15 @@ impl<'a> Encryptor<'a> {
 
 /// A [`Write`] that encrypts into its output, batch by batch (see [`Encryptor`]).
 ///
-/// Plaintext is buffered up to one batch and sealed in parallel; `flush` only flushes the
+/// Plaintext is buffered up to one batch and sealed as a batch; `flush` only flushes the
 /// output, since a partial segment cannot be written before the stream's end is known.
 pub struct StreamWriter<W: Write> {
     output: W,
     key: StreamKey,
     batch: Batch,
+    /// Bytes of the stream written to `output` so far (header included): `copy_from` aligns
+    /// its writes to the output's offsets.
+    written: u64,
     /// A failed `copy_from` kept the batch it lent to the pipeline, and the stream lost its
     /// place: every later write and `finish` is an error, never a stream that looks whole.
     failed: bool,
@@ -128,13 +132,14 @@ impl<W: Write> fmt::Debug for StreamWriter<W> {
 
 impl<W: Write + Send> StreamWriter<W> {
     /// Encrypts everything `input` yields; returns the plaintext bytes read. The bulk path:
-    /// reading, sealing and writing overlap (a reader thread, the sealing on all cores, a
-    /// writer thread, with a few batch buffers between them), reading straight into place.
-    /// The same bytes as writing it all; an input that fits in one batch starts no thread.
+    /// reading and sealing (on the calling thread, straight into place) overlap with writing
+    /// (a writer thread), with a few batch buffers between them, and the writes are aligned
+    /// to the output's offsets. The same bytes as writing it all; an input that fits in one
+    /// batch starts no thread.
     ///
     /// # Errors
     /// [`Error::Io`] with context `reading input` or `writing output`.
-    pub fn copy_from(&mut self, input: &mut (impl Read + Send)) -> Result<u64> {
+    pub fn copy_from(&mut self, input: &mut impl Read) -> Result<u64> {
         if self.failed {
             return Err(failed_earlier());
         }
@@ -143,6 +148,7 @@ impl<W: Write + Send> StreamWriter<W> {
             &mut self.batch,
             input,
             &mut self.output,
+            &mut self.written,
             &mut |_| {},
         );
         self.failed = result.is_err();
@@ -160,9 +166,9 @@ impl<W: Write> StreamWriter<W> {
             return Err(failed_earlier());
         }
         let ct = self.batch.seal(&self.key, true)?;
+        write_aligned(&mut self.output, ct, &mut self.written)?;
         self.output
-            .write_all(ct)
-            .and_then(|()| self.output.flush())
+            .flush()
             .map_err(|e| Error::io("writing output", e))?;
         Ok(self.output)
     }
@@ -182,7 +188,7 @@ impl<W: Write> Write for StreamWriter<W> {
                 .batch
                 .seal(&self.key, false)
                 .map_err(io::Error::other)?;
-            self.output.write_all(ct)?;
+            write_aligned_io(&mut self.output, ct, &mut self.written)?;
         }
         Ok(self.batch.put(data))
     }
@@ -360,7 +366,7 @@ impl<R: Read> StreamReader<R> {
     }
 }
 
-impl<R: Read + Send> StreamReader<R> {
+impl<R: Read> StreamReader<R> {
     /// Decrypts the rest of the stream into `output`; returns the plaintext bytes written.
     /// The bulk path: reading, opening and writing overlap (see [`StreamWriter::copy_from`]),
     /// and each batch goes to `output` straight from where it was opened, once all its

@@ -7,8 +7,9 @@
 //! AES-256-GCM segments under a per-file key (HKDF from the data key and the salt), with the
 //! STREAM nonce `prefix(7) ‖ counter(u32 BE) ‖ last(u8)`.
 //!
-//! Segments are independent, so the body is processed in batches on all cores (rayon), with
-//! memory bounded by the batch size whatever the input size or core count.
+//! Segments are independent, so the body is processed in batches, overlapping reading,
+//! sealing or opening, and writing, with memory bounded by the batch size whatever the input
+//! size.
 
 mod body;
 mod header;
@@ -44,6 +45,10 @@ pub const BATCH_SEGMENTS: usize = 64;
 /// bounded by bytes (at most 16 MiB plus a tag for the largest segments), not by the segment
 /// count a header declares.
 pub const BATCH_BYTES: usize = 4 << 20;
+/// The bulk paths' first batch takes at most this many bytes, and each next one twice as many
+/// as the one before, up to [`BATCH_BYTES`]: the stages start overlapping after one small read
+/// instead of one whole batch.
+const FIRST_BATCH_BYTES: usize = 256 << 10;
 
 const SALT_LEN: usize = 32;
 const PREFIX_LEN: usize = 7;

@@ -1,36 +1,67 @@
 //! The overlapped bulk paths behind [`StreamWriter::copy_from`](super::StreamWriter::copy_from)
-//! and [`StreamReader::copy_to`](super::StreamReader::copy_to): a reader thread fills batches,
-//! the calling thread seals or opens each one (on rayon's threads), and a writer thread writes
-//! them out, all three at the same time.
+//! and [`StreamReader::copy_to`](super::StreamReader::copy_to): the calling thread reads each
+//! batch and seals or opens it in place while a writer thread writes out the batches before
+//! it.
 //!
-//! A fixed set of batch buffers circulates reader → calling thread → writer → reader through
+//! A fixed set of batch buffers circulates calling thread → writer → calling thread through
 //! bounded channels, so memory is bounded by bytes whatever the input size: three buffers of at
-//! most [`BATCH_BYTES`] (one being read, one sealed or opened, one written), or two when a
-//! batch is larger (a single segment of up to 16 MiB). Output is byte-identical to the
-//! sequential path: the same batches, segment counters and final-segment flag.
+//! most [`BATCH_BYTES`], or two when a batch is larger (a single segment of up to 16 MiB).
+//! Output is byte-identical to the sequential path: the same segments, counters and
+//! final-segment flag; only their grouping into batches differs, which no byte shows.
 //!
-//! The first batch is read on the calling thread: a stream that fits in it starts no thread.
+//! Two stages, not three: a separate reader thread (read | seal | write) was measured slower
+//! on this 2-core machine (ARCHITECTURE.md, decisions), since reading and sealing the same
+//! batch on one core keeps it in that core's cache, and the two stages are about equal work.
+//!
+//! The first batch is read before any thread starts: a stream that fits in it starts none.
+//! Batches ramp up from [`FIRST_BATCH_BYTES`] to a whole batch ([`Ramp`]), so the first read,
+//! seal and write are small and both stages are busy almost at once.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::sync_channel;
 use std::thread;
 
 use kms_core::{Error, Result};
 
 use super::body::Batch;
 use super::keys::StreamKey;
-use super::BATCH_BYTES;
+use super::{BATCH_BYTES, FIRST_BATCH_BYTES};
 
 /// Buffers in flight for batches of at most [`BATCH_BYTES`].
 const BUFFERS: usize = 3;
 /// Buffers in flight when a batch is one segment larger than [`BATCH_BYTES`].
 const BUFFERS_LARGE: usize = 2;
 
-/// The most a single `write`/`writev` call is given. Measured on Linux 6.18 / ext4 here:
-/// writing 1 GiB into the page cache in 4 MiB calls costs 1.4–1.9 s of CPU, in 1 MiB calls
-/// 0.2 s (the kernel's buffered-write path sizes its work by the call), so batches go out
-/// in pieces of this size.
-const WRITE_CHUNK: usize = 1 << 20;
+/// The most a single `write`/`writev` call is given, and the pieces end on its multiples in
+/// the output. Linux (6.18, ext4 here) sizes the page-cache folios of a buffered write by the
+/// call and its alignment, and large folios can stall on memory compaction: `dd` of 1 GiB
+/// from the page cache (6 runs interleaved) took 0.25–0.27 s in 512 KiB calls, as long as
+/// `cp`, but 0.25–1.01 s (median 0.53) in 1 MiB calls and 0.30–0.33 s in 128 KiB calls.
+/// Sealed batches are not whole pages (63 segments of 64 KiB + 16), so without the alignment
+/// every call would also start and end mid-page.
+const WRITE_CHUNK: usize = 512 << 10;
+
+/// Writes `bytes` to `output`, which has `at` bytes before them, in pieces of at most
+/// [`WRITE_CHUNK`] that end on its multiples; advances `at`.
+pub(super) fn write_aligned_io(
+    output: &mut impl Write,
+    mut bytes: &[u8],
+    at: &mut u64,
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let chunk = WRITE_CHUNK as u64;
+        let n = usize::try_from(chunk - *at % chunk).map_or(bytes.len(), |n| n.min(bytes.len()));
+        output.write_all(&bytes[..n])?;
+        *at += n as u64;
+        bytes = &bytes[n..];
+    }
+    Ok(())
+}
+
+/// [`write_aligned_io`], its errors in context (`writing output`).
+pub(super) fn write_aligned(output: &mut impl Write, bytes: &[u8], at: &mut u64) -> Result<()> {
+    write_aligned_io(output, bytes, at).map_err(write_err)
+}
 
 fn buffers_for(batch: &Batch) -> usize {
     if batch.buffer_len() <= BATCH_BYTES + 1 {
@@ -40,18 +71,31 @@ fn buffers_for(batch: &Batch) -> usize {
     }
 }
 
-/// A batch the reader thread filled.
-struct Filled {
-    batch: Batch,
-    /// Encryption: plaintext bytes read up to the end of this batch.
-    total: u64,
-    /// This batch ends the stream.
-    last: bool,
+/// The segment limits of successive fills: [`FIRST_BATCH_BYTES`] worth, then twice the last,
+/// up to a whole batch.
+struct Ramp {
+    next: usize,
+    max: usize,
+}
+
+impl Ramp {
+    fn new(batch: &Batch, segment_size: usize) -> Ramp {
+        let full = segment_size + kms_core::cipher::TAG_LEN;
+        let max = batch.segments_per_batch();
+        let first = (FIRST_BATCH_BYTES / full).clamp(1, max);
+        Ramp { next: first, max }
+    }
+
+    /// Limits `batch`'s next fill to the ramp's next step.
+    fn apply(&mut self, batch: &mut Batch) {
+        batch.set_limit(self.next);
+        self.next = self.next.saturating_mul(2).min(self.max);
+    }
 }
 
 /// Why the calling thread stopped early.
 enum Stop {
-    /// Its own error (sealing, opening, or one the reader sent).
+    /// Its own error (reading, sealing or opening).
     Error(Error),
     /// The writer thread stopped: its result says why.
     Writer,
@@ -109,32 +153,45 @@ fn fill_cipher(batch: &mut Batch, input: &mut impl Read) -> io::Result<()> {
     }
 }
 
-/// Writes the authenticated plaintext of an opened batch (one vectored write for all its
-/// segments); returns its length.
-fn write_plain(batch: &Batch, output: &mut impl Write) -> Result<u64> {
-    let mut slices: Vec<IoSlice<'_>> = (0..batch.segments())
-        .map(|i| batch.segment(i))
-        .filter(|s| !s.is_empty())
-        .map(IoSlice::new)
-        .collect();
-    let len = slices.iter().map(|s| s.len() as u64).sum();
+/// Writes the authenticated plaintext of an opened batch to `output`, which has `at` bytes
+/// before it, in vectored writes of at most [`WRITE_CHUNK`] that end on its multiples;
+/// advances `at` and returns the batch's plaintext length.
+fn write_plain(batch: &Batch, output: &mut impl Write, at: &mut u64) -> Result<u64> {
+    let chunk = WRITE_CHUNK as u64;
+    let start = *at;
+    let mut room = WRITE_CHUNK - usize::try_from(*at % chunk).unwrap_or(0);
+    let mut slices: Vec<IoSlice<'_>> = Vec::new();
+    for i in 0..batch.segments() {
+        let mut s = batch.segment(i);
+        while !s.is_empty() {
+            let n = s.len().min(room);
+            slices.push(IoSlice::new(&s[..n]));
+            s = &s[n..];
+            room -= n;
+            *at += n as u64;
+            if room == 0 {
+                write_all_vectored(output, &mut slices)?;
+                room = WRITE_CHUNK;
+            }
+        }
+    }
+    write_all_vectored(output, &mut slices)?;
+    Ok(*at - start)
+}
+
+/// Writes all of `slices` (one `writev` when the output takes it all) and empties it.
+fn write_all_vectored(output: &mut impl Write, slices: &mut Vec<IoSlice<'_>>) -> Result<()> {
     let mut rest = &mut slices[..];
     while !rest.is_empty() {
-        // At most WRITE_CHUNK bytes per call (at least one slice).
-        let mut take = 0;
-        let mut bytes = 0;
-        while take < rest.len() && (take == 0 || bytes + rest[take].len() <= WRITE_CHUNK) {
-            bytes += rest[take].len();
-            take += 1;
-        }
-        match output.write_vectored(&rest[..take]) {
+        match output.write_vectored(rest) {
             Ok(0) => return Err(write_err(io::ErrorKind::WriteZero.into())),
             Ok(n) => IoSlice::advance_slices(&mut rest, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(write_err(e)),
         }
     }
-    Ok(len)
+    slices.clear();
+    Ok(())
 }
 
 /// Joins the writer's result with the calling thread's.
@@ -150,16 +207,23 @@ fn outcome<T>(main: std::result::Result<T, Stop>, writer: thread::Result<Result<
 
 /// Encrypts everything `input` yields into `output` through `batch` (which may already hold
 /// plaintext), except the final batch, which is left in `batch` for [`Batch::seal`] with
-/// `last`. Returns the plaintext bytes read; `progress` gets the running total.
-pub(super) fn seal_overlapped<R: Read + Send, W: Write + Send>(
+/// `last`. `written` is the stream's bytes already in `output`, and is advanced. Returns the
+/// plaintext bytes read; `progress` gets the running total.
+pub(super) fn seal_overlapped<R: Read, W: Write + Send>(
     key: &StreamKey,
     batch: &mut Batch,
     input: &mut R,
     output: &mut W,
+    written: &mut u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
-    let total = fill_plain(batch, input).map_err(read_err)? as u64;
+    let mut ramp = Ramp::new(batch, key.segment_size);
+    if batch.is_empty_plain() {
+        ramp.apply(batch);
+    }
+    let mut total = fill_plain(batch, input).map_err(read_err)? as u64;
     if !batch.is_full() {
+        batch.unlimit();
         return Ok(total);
     }
     let n = buffers_for(batch);
@@ -169,120 +233,76 @@ pub(super) fn seal_overlapped<R: Read + Send, W: Write + Send>(
             .send(Batch::new(key.segment_size))
             .map_err(|_| Error::Internal("pipeline channel".into()))?;
     }
-    let (full_tx, full_rx) = sync_channel::<io::Result<Filled>>(n);
     let (sealed_tx, sealed_rx) = sync_channel::<Batch>(n);
-    let first = std::mem::replace(batch, Batch::placeholder());
-    let mut counter = first.counter();
     thread::scope(|s| {
-        let reader = s.spawn(move || read_plain(first, total, input, &free_rx, &full_tx));
         let writer = s.spawn(move || -> Result<()> {
             for b in sealed_rx.iter() {
-                for piece in b.sealed().chunks(WRITE_CHUNK) {
-                    output.write_all(piece).map_err(write_err)?;
-                }
+                write_aligned(output, b.sealed(), written)?;
                 // Never blocks: the channel holds every buffer there is.
                 let _ = free_tx.send(b);
             }
             Ok(())
         });
+        // `batch` is full here; reading on decides whether it is the last.
         let main = loop {
-            let mut f = match full_rx.recv() {
-                Ok(Ok(f)) => f,
-                Ok(Err(e)) => break Err(Stop::Error(read_err(e))),
-                // The reader stops early only when the writer stopped (or it panicked).
-                Err(_) => break Err(Stop::Writer),
+            // Fails only when the writer stopped (it holds the sender).
+            let Ok(mut next) = free_rx.recv() else {
+                break Err(Stop::Writer);
             };
-            f.batch.set_counter(counter);
-            if f.last {
-                *batch = f.batch;
-                break Ok(f.total);
-            }
-            if let Err(e) = f.batch.seal(key, false) {
+            ramp.apply(&mut next);
+            let n = match read_some(&mut next, input) {
+                Ok(0) => break Ok(total),
+                Ok(n) => n,
+                Err(e) => break Err(Stop::Error(read_err(e))),
+            };
+            if let Err(e) = batch.seal(key, false) {
                 break Err(Stop::Error(e));
             }
-            counter = f.batch.counter();
-            if sealed_tx.send(f.batch).is_err() {
+            next.set_counter(batch.counter());
+            if sealed_tx.send(std::mem::replace(batch, next)).is_err() {
                 break Err(Stop::Writer);
             }
-            progress(f.total);
+            progress(total);
+            total += n as u64;
+            match fill_plain(batch, input) {
+                Ok(m) => total += m as u64,
+                Err(e) => break Err(Stop::Error(read_err(e))),
+            }
+            if !batch.is_full() {
+                break Ok(total);
+            }
         };
-        // Closing the channels stops the reader and, once it wrote what it holds, the writer.
+        batch.unlimit();
+        // Closing the channel stops the writer once it wrote what it holds.
         drop(sealed_tx);
-        drop(full_rx);
-        let written = writer.join();
-        reader
-            .join()
-            .map_err(|_| Error::Internal("the reader thread panicked".into()))?;
-        outcome(main, written)
+        outcome(main, writer.join())
     })
-}
-
-/// The encryption reader: `cur` is a full batch; reading on decides whether it is the last.
-fn read_plain(
-    mut cur: Batch,
-    mut total: u64,
-    input: &mut impl Read,
-    free: &Receiver<Batch>,
-    full: &SyncSender<io::Result<Filled>>,
-) {
-    loop {
-        let Ok(mut next) = free.recv() else { return };
-        let n = match read_some(&mut next, input) {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = full.send(Err(e));
-                return;
-            }
-        };
-        let last = n == 0;
-        let sent = full.send(Ok(Filled {
-            batch: cur,
-            total,
-            last,
-        }));
-        if last || sent.is_err() {
-            return;
-        }
-        total += n as u64;
-        match fill_plain(&mut next, input) {
-            Ok(m) => total += m as u64,
-            Err(e) => {
-                let _ = full.send(Err(e));
-                return;
-            }
-        }
-        if !next.is_full() {
-            let _ = full.send(Ok(Filled {
-                batch: next,
-                total,
-                last: true,
-            }));
-            return;
-        }
-        cur = next;
-    }
 }
 
 /// Decrypts the rest of the body through `batch` into `output`; returns the plaintext bytes
 /// written. Each batch is written only after all its segments authenticated; what was
 /// written before an error stays written.
-pub(super) fn open_overlapped<R: Read + Send, W: Write + Send>(
+pub(super) fn open_overlapped<R: Read, W: Write + Send>(
     key: &StreamKey,
     batch: &mut Batch,
     input: &mut R,
     output: &mut W,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
+    let mut ramp = Ramp::new(batch, key.segment_size);
+    ramp.apply(batch);
     batch.begin_fill();
     fill_cipher(batch, input).map_err(read_err)?;
     let last = batch.split_lookahead();
     batch.open_as(key, last)?;
-    let mut total = write_plain(batch, output)?;
+    let mut at = 0;
+    let mut total = write_plain(batch, output, &mut at)?;
     progress(total);
     if last {
+        batch.unlimit();
         return Ok(total);
     }
-    let carry = batch.take_carry();
+    let mut carry = batch.take_carry();
     let mut counter = batch.counter();
     let n = buffers_for(batch);
     let (free_tx, free_rx) = sync_channel::<Batch>(n);
@@ -293,73 +313,44 @@ pub(super) fn open_overlapped<R: Read + Send, W: Write + Send>(
             .send(b)
             .map_err(|_| Error::Internal("pipeline channel".into()))?;
     }
-    let (full_tx, full_rx) = sync_channel::<io::Result<Filled>>(n);
     let (opened_tx, opened_rx) = sync_channel::<Batch>(n);
     thread::scope(|s| {
-        let reader = s.spawn(move || read_cipher(carry, input, &free_rx, &full_tx));
         let writer = s.spawn(move || -> Result<()> {
             for b in opened_rx.iter() {
-                write_plain(&b, output)?;
+                write_plain(&b, output, &mut at)?;
                 let _ = free_tx.send(b);
             }
             Ok(())
         });
         let main = loop {
-            let mut f = match full_rx.recv() {
-                Ok(Ok(f)) => f,
-                Ok(Err(e)) => break Err(Stop::Error(read_err(e))),
-                // The reader stops early only when the writer stopped (or it panicked).
-                Err(_) => break Err(Stop::Writer),
+            // Fails only when the writer stopped (it holds the sender).
+            let Ok(mut b) = free_rx.recv() else {
+                break Err(Stop::Writer);
             };
-            f.batch.set_counter(counter);
-            if let Err(e) = f.batch.open_as(key, f.last) {
+            ramp.apply(&mut b);
+            b.begin_fill_with(carry);
+            if let Err(e) = fill_cipher(&mut b, input) {
+                break Err(Stop::Error(read_err(e)));
+            }
+            let last = b.split_lookahead();
+            carry = b.take_carry();
+            b.set_counter(counter);
+            if let Err(e) = b.open_as(key, last) {
                 break Err(Stop::Error(e));
             }
-            counter = f.batch.counter();
-            total += f.batch.plaintext_len();
-            if opened_tx.send(f.batch).is_err() {
+            counter = b.counter();
+            total += b.plaintext_len();
+            if opened_tx.send(b).is_err() {
                 break Err(Stop::Writer);
             }
             progress(total);
-            if f.last {
+            if last {
                 break Ok(total);
             }
         };
         drop(opened_tx);
-        drop(full_rx);
-        let written = writer.join();
-        reader
-            .join()
-            .map_err(|_| Error::Internal("the reader thread panicked".into()))?;
-        outcome(main, written)
+        outcome(main, writer.join())
     })
-}
-
-/// The decryption reader: fills batches of ciphertext, passing the lookahead byte on.
-fn read_cipher(
-    mut carry: Option<u8>,
-    input: &mut impl Read,
-    free: &Receiver<Batch>,
-    full: &SyncSender<io::Result<Filled>>,
-) {
-    loop {
-        let Ok(mut b) = free.recv() else { return };
-        b.begin_fill_with(carry);
-        if let Err(e) = fill_cipher(&mut b, input) {
-            let _ = full.send(Err(e));
-            return;
-        }
-        let last = b.split_lookahead();
-        carry = b.take_carry();
-        let sent = full.send(Ok(Filled {
-            batch: b,
-            total: 0,
-            last,
-        }));
-        if last || sent.is_err() {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]

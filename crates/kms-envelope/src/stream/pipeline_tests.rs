@@ -63,7 +63,7 @@ fn seal_piped(k: &StreamKey, head: &[u8], input: &mut (impl Read + Send)) -> Vec
         }
         placed += batch.put(&head[placed..]);
     }
-    seal_overlapped(k, &mut batch, input, &mut out, &mut |_| {}).unwrap();
+    seal_overlapped(k, &mut batch, input, &mut out, &mut 0, &mut |_| {}).unwrap();
     out.extend_from_slice(batch.seal(k, true).unwrap());
     out
 }
@@ -215,6 +215,7 @@ fn a_failing_end_stops_the_pipeline_with_its_error() {
             &mut batch,
             &mut &pt[..],
             &mut FailingWriter { room },
+            &mut 0,
             &mut |_| {},
         )
         .unwrap_err();
@@ -227,6 +228,7 @@ fn a_failing_end_stops_the_pipeline_with_its_error() {
             &mut batch,
             &mut FailingReader { left },
             &mut Vec::new(),
+            &mut 0,
             &mut |_| {},
         )
         .unwrap_err();
@@ -251,5 +253,132 @@ fn a_failing_end_stops_the_pipeline_with_its_error() {
         let e =
             open_overlapped(&k, &mut batch, &mut input, &mut Vec::new(), &mut |_| {}).unwrap_err();
         assert_eq!(io_context(&e), "reading input", "left {left}");
+    }
+}
+
+/// Records where each `write` call lands.
+#[derive(Default)]
+struct Recorder {
+    out: Vec<u8>,
+    calls: Vec<(usize, usize)>,
+}
+
+impl Recorder {
+    /// Asserts that no call took more than `chunk` bytes or crossed a multiple of it.
+    fn assert_aligned(&self, chunk: usize, what: &str) {
+        for &(at, len) in &self.calls {
+            assert!(len <= chunk, "{what}: {len} bytes at {at}");
+            assert_eq!(
+                at / chunk,
+                (at + len - 1) / chunk,
+                "{what}: a write of {len} bytes at {at} crosses a {chunk}-byte boundary"
+            );
+        }
+    }
+}
+
+impl Write for Recorder {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.calls.push((self.out.len(), buf.len()));
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.calls.push((self.out.len(), len));
+        for b in bufs {
+            self.out.extend_from_slice(b);
+        }
+        Ok(len)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn overlapped_seal_writes_whole_aligned_pieces_after_any_header() {
+    let seg = 64 << 10;
+    let k = key(seg);
+    let pt = data(40 * seg + 3);
+    let chunk = super::WRITE_CHUNK;
+    for header in [0usize, 1, 333, chunk - 1] {
+        let mut batch = Batch::new(seg);
+        let mut rec = Recorder::default();
+        rec.out.resize(header, 0);
+        let mut written = header as u64;
+        seal_overlapped(
+            &k,
+            &mut batch,
+            &mut &pt[..],
+            &mut rec,
+            &mut written,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(written, rec.out.len() as u64, "header {header}");
+        rec.assert_aligned(chunk, &format!("header {header}"));
+        rec.out.extend_from_slice(batch.seal(&k, true).unwrap());
+        assert_eq!(
+            rec.out[header..],
+            seal_sequential(&k, &pt)[..],
+            "header {header}"
+        );
+    }
+}
+
+/// Decryption's vectored writes end on the same multiples, whatever the segment size, with
+/// segments cut where a multiple falls inside one.
+#[test]
+fn overlapped_open_writes_whole_aligned_pieces() {
+    for seg in [64 << 10, 48 << 10, 1000 + 24, 3 << 20] {
+        let k = key(seg);
+        let pt = data(5 * seg + 77 + (6 << 20));
+        let sealed = seal_sequential(&k, &pt);
+        let mut batch = Batch::new(seg);
+        let mut rec = Recorder::default();
+        open_overlapped(&k, &mut batch, &mut &sealed[..], &mut rec, &mut |_| {}).unwrap();
+        assert!(rec.out == pt, "segment size {seg}");
+        rec.assert_aligned(super::WRITE_CHUNK, &format!("segment size {seg}"));
+    }
+}
+
+/// Default-sized segments, where batches ramp up (3, 6, 12, 24, 48 segments, then whole
+/// batches of 63): every length around the ramp's steps gives the sequential path's bytes.
+#[test]
+fn ramped_batches_give_the_same_bytes_at_every_step() {
+    let seg = 64 << 10;
+    let k = key(seg);
+    let pt = data(160 * seg + 1);
+    for segs in [0, 1, 2, 3, 4, 9, 21, 45, 93, 156] {
+        for len in [segs * seg, segs * seg + 1, (segs * seg).saturating_sub(1)] {
+            let sealed = seal_piped(&k, &[], &mut &pt[..len]);
+            assert_eq!(sealed, seal_sequential(&k, &pt[..len]), "{len} bytes");
+            assert_eq!(open_piped(&k, &sealed).unwrap(), pt[..len], "{len} bytes");
+        }
+    }
+}
+
+/// With ramped batches too, a tampered segment releases exactly the batches before its own.
+#[test]
+fn ramped_open_releases_only_the_batches_before_a_tampered_one() {
+    let seg = 64 << 10;
+    let full = seg + 16;
+    let k = key(seg);
+    let pt = data(100 * seg);
+    let sealed = seal_sequential(&k, &pt);
+    // Batches of 3, 6 and 12 segments: segment 10 is in the third, which starts at 9.
+    for (flip, released) in [(0, 0), (2, 0), (3, 3), (8, 3), (10, 9), (20, 9), (21, 21)] {
+        let mut bad = sealed.clone();
+        bad[flip * full + 5] ^= 1;
+        let mut batch = Batch::new(seg);
+        let mut out = Vec::new();
+        let e = open_overlapped(&k, &mut batch, &mut &bad[..], &mut out, &mut |_| {});
+        assert!(
+            matches!(e, Err(Error::DecryptFailed)),
+            "segment {flip}: {e:?}"
+        );
+        assert_eq!(out.len(), released * seg, "segment {flip}");
+        assert_eq!(out, pt[..released * seg], "segment {flip}");
     }
 }
