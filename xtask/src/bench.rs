@@ -426,6 +426,50 @@ pub(crate) struct Moto {
     pub(crate) arn: String,
 }
 
+impl Moto {
+    /// The `moto_server` process under `kms-moto`, for its CPU time.
+    pub(crate) fn server_pid(&self) -> Option<u32> {
+        let parent = self.child.id();
+        fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = fs::read(e.path().join("cmdline")).ok()?;
+            let is_moto = String::from_utf8_lossy(&cmdline).contains("moto_server");
+            (is_moto && descends_from(pid, parent)).then_some(pid)
+        })
+    }
+}
+
+/// The parent of `pid`, from /proc/PID/stat (the field after the parenthesized name).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn descends_from(mut pid: u32, ancestor: u32) -> bool {
+    for _ in 0..8 {
+        match parent_of(pid) {
+            Some(p) if p == ancestor => return true,
+            Some(p) if p > 1 => pid = p,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// User + system CPU seconds of process `pid` so far (/proc/PID/stat, in USER_HZ = 100ths).
+pub(crate) fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         drop(self.stdin.take());
@@ -433,13 +477,15 @@ impl Drop for Moto {
     }
 }
 
-fn start_moto() -> Result<Moto, String> {
-    start_moto_at(&root().join("target/release/kms-moto"))
+fn start_moto(delay_ms: u64) -> Result<Moto, String> {
+    start_moto_at(&root().join("target/release/kms-moto"), delay_ms)
 }
 
-/// moto through the `kms-moto` binary at `bin`.
-pub(crate) fn start_moto_at(bin: &Path) -> Result<Moto, String> {
+/// moto through the `kms-moto` binary at `bin`; with `delay_ms`, behind the fault proxy
+/// holding each request that long.
+pub(crate) fn start_moto_at(bin: &Path, delay_ms: u64) -> Result<Moto, String> {
     let mut child = Command::new(bin)
+        .env("KMS_MOTO_DELAY_MS", delay_ms.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -481,7 +527,7 @@ fn aws_rows(
     cp_secs: f64,
     skip_peer: bool,
 ) -> Result<(Vec<Row>, String), String> {
-    let moto = start_moto()?;
+    let moto = start_moto(0)?;
     let arn = moto.arn.clone();
     let cfg = dir.join("moto.hcl");
     fs::write(&cfg, format!("kms \"awskms\" {{\n  purpose = \"root\"\n  kms_key_id = \"{arn}\"\n  endpoint = \"{}\"\n  access_key = \"test\"\n  secret_key = \"test\"\n}}\n", moto.endpoint)).map_err(|e| e.to_string())?;
@@ -573,7 +619,15 @@ fn aws_rows(
         });
     }
     // (h) rewrap of many small files, -j default against -j 1.
-    match crate::bench_bulk::rewrap_jobs_rows(kms, dir, &moto.endpoint, &arn, 5000, 5, &[16]) {
+    let server = moto.server_pid();
+    match crate::bench_bulk::rewrap_jobs_rows(
+        kms,
+        dir,
+        (&moto.endpoint, &arn, server),
+        5000,
+        5,
+        &[16],
+    ) {
         Ok((r, t)) => {
             rows.extend(r);
             text.push_str(&t);
@@ -582,11 +636,16 @@ fn aws_rows(
     }
     // The same with each KMS request held 10 ms by the fault proxy, as across a network: on
     // loopback, moto (one Python process) is what limits -j; a real KMS answers in parallel.
-    std::env::set_var("KMS_MOTO_DELAY_MS", "10");
-    let far = start_moto();
-    std::env::remove_var("KMS_MOTO_DELAY_MS");
-    match far.and_then(|far| {
-        crate::bench_bulk::rewrap_jobs_rows(kms, dir, &far.endpoint, &far.arn, 1000, 5, &[16])
+    match start_moto(10).and_then(|far| {
+        let server = far.server_pid();
+        crate::bench_bulk::rewrap_jobs_rows(
+            kms,
+            dir,
+            (&far.endpoint, &far.arn, server),
+            1000,
+            5,
+            &[16],
+        )
     }) {
         Ok((r, t)) => {
             rows.extend(r.into_iter().map(|mut r| {

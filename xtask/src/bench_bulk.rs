@@ -15,11 +15,38 @@ use crate::bench::Row;
 /// The old key: examples/dev.hcl's root.
 const DEV_ROOT: &str = "FqxvapaN8ULxnZmK7+0CvoM985iptfJWW7YP3uiVjkE=";
 
-/// One timed `kms rewrap --json` run: seconds, peak RSS (KiB), and its JSON report.
-fn run_once(cmd: &mut Command) -> Result<(f64, Option<u64>, serde_json::Value), String> {
+/// One timed `kms rewrap --json` run.
+struct Once {
+    secs: f64,
+    rss_kib: Option<u64>,
+    /// kms's CPU seconds (user + system).
+    cpu: Option<f64>,
+    /// The server's CPU seconds during the run.
+    server_cpu: Option<f64>,
+    report: serde_json::Value,
+}
+
+fn run_once(cmd: &mut Command, server: Option<u32>) -> Result<Once, String> {
+    let before = server.and_then(crate::bench::cpu_secs);
     let m = crate::bench::measure(cmd, true)?;
-    let v = serde_json::from_slice(&m.stdout).map_err(|e| format!("rewrap --json: {e}"))?;
-    Ok((m.secs, m.rss_kib, v))
+    let after = server.and_then(crate::bench::cpu_secs);
+    let report = serde_json::from_slice(&m.stdout).map_err(|e| format!("rewrap --json: {e}"))?;
+    Ok(Once {
+        secs: m.secs,
+        rss_kib: m.rss_kib,
+        cpu: m.cpu,
+        server_cpu: before.zip(after).map(|(b, a)| a - b),
+        report,
+    })
+}
+
+/// The most any `-j` can gain over `-j 1` here, from `-j 1`'s own costs per file: its wall
+/// time `t1`, kms's CPU `k` and the KMS server's CPU `m`. Concurrency cannot beat the
+/// server's one core (moto is one Python process: `m` a file at best) nor all the cores
+/// shared by both processes (`(k + m) / cores`), so the ceiling is
+/// `t1 / max(m, (k + m) / cores)`.
+fn ceiling(t1: f64, k: f64, m: f64, cores: f64) -> f64 {
+    t1 / m.max((k + m) / cores)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -41,12 +68,10 @@ fn reset_tree(tree: &Path, one: &[u8], files: usize) -> Result<(), String> {
 
 /// Row (h) and the text of a `-j` sweep. `jobs` are the `-j` values compared with `-j 1`;
 /// the first is the one shown as the row (the default).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn rewrap_jobs_rows(
     kms: &Path,
     dir: &Path,
-    endpoint: &str,
-    arn: &str,
+    (endpoint, arn, server): (&str, &str, Option<u32>),
     files: usize,
     runs: usize,
     jobs: &[usize],
@@ -87,13 +112,20 @@ pub(crate) fn rewrap_jobs_rows(
     let mut secs: Vec<Vec<f64>> = vec![Vec::new(); all_j.len()];
     let mut rss: Vec<u64> = vec![0; all_j.len()];
     let mut reports: Vec<Option<serde_json::Value>> = vec![None; all_j.len()];
+    // -j 1's CPU a run: kms's and the server's.
+    let (mut k1, mut m1) = (Vec::new(), Vec::new());
     // A/B interleaved: each round runs every -j once, in turn.
     for _ in 0..runs {
         for (k, &j) in all_j.iter().enumerate() {
             reset_tree(&tree, &one, files)?;
-            let (s, r, v) = run_once(&mut cmd(j))?;
+            let once = run_once(&mut cmd(j), server)?;
+            let (s, v) = (once.secs, once.report);
             secs[k].push(s);
-            rss[k] = rss[k].max(r.unwrap_or(0));
+            rss[k] = rss[k].max(once.rss_kib.unwrap_or(0));
+            if j == 1 {
+                k1.extend(once.cpu);
+                m1.extend(once.server_cpu);
+            }
             if v["summary"]["rewrapped"].as_u64() != Some(files as u64) {
                 return Err(format!(
                     "-j {j}: not every file rewrapped: {}",
@@ -139,6 +171,18 @@ pub(crate) fn rewrap_jobs_rows(
         "(h) rewrap -j sweep, {files} files of {} bytes, median of {runs} interleaved runs:\n",
         one.len()
     );
+    let cores = std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
+    let per_file = |v: &mut Vec<f64>| (!v.is_empty()).then(|| median(v) / files as f64);
+    let bound = per_file(&mut k1).zip(per_file(&mut m1)).map(|(k, m)| {
+        let c = ceiling(medians[0] / files as f64, k, m, cores);
+        text.push_str(&format!(
+            "    -j 1 costs a file {:.2} ms of kms CPU and {:.2} ms of the KMS server's (moto: one \
+             Python process, one core); on {cores} cores no -j can exceed {c:.2}x -j 1\n",
+            k * 1e3,
+            m * 1e3
+        ));
+        c
+    });
     for (k, &j) in all_j.iter().enumerate() {
         text.push_str(&format!(
             "    -j {j:<3} {:>8.3} s  {:>7.0} files/s  {:.2}x -j 1  peak RSS {:.1} MiB\n",
@@ -154,9 +198,10 @@ pub(crate) fn rewrap_jobs_rows(
                 secs: medians[k],
                 rss_kib: Some(rss[k]),
                 note: format!(
-                    "{:.0} files/s, {:.2}x the throughput of -j 1; identical results and calls",
+                    "{:.0} files/s, {:.2}x the throughput of -j 1{}; identical results and calls",
                     files as f64 / medians[k],
-                    medians[0] / medians[k]
+                    medians[0] / medians[k],
+                    bound.map_or(String::new(), |c| format!(" (ceiling here {c:.2}x)"))
                 ),
             });
         }
@@ -200,14 +245,23 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .args(release)
             .args(["--bin", "kms-moto"]),
     )?;
-    let rtt = flag("--rtt-ms").unwrap_or_else(|| "0".into());
-    std::env::set_var("KMS_MOTO_DELAY_MS", &rtt);
-    let moto =
-        crate::bench::start_moto_at(&crate::root().join(format!("target/{profile}/kms-moto")))?;
+    let rtt: u64 = flag("--rtt-ms").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let moto = crate::bench::start_moto_at(
+        &crate::root().join(format!("target/{profile}/kms-moto")),
+        rtt,
+    )?;
     println!("moto at {} (each request held {rtt} ms)", moto.endpoint);
     let dir = crate::root().join("target/bench");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (rows, text) = rewrap_jobs_rows(&kms, &dir, &moto.endpoint, &moto.arn, files, runs, &jobs)?;
+    let server = moto.server_pid();
+    let (rows, text) = rewrap_jobs_rows(
+        &kms,
+        &dir,
+        (&moto.endpoint, &moto.arn, server),
+        files,
+        runs,
+        &jobs,
+    )?;
     for r in &rows {
         println!(
             "{:<44} {:>10.3} s {:>10}  {}",
@@ -220,4 +274,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     print!("{text}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ceiling;
+
+    #[test]
+    fn the_ceiling_is_the_servers_core_or_all_cores_whichever_binds() {
+        // The server's one core binds: 3.5 ms a file at -j 1, 2.3 ms of it on the server.
+        assert!((ceiling(3.5, 1.2, 2.3, 2.0) - 3.5 / 2.3).abs() < 1e-9);
+        // All cores bind: kms's CPU dominates on one core.
+        assert!((ceiling(3.0, 2.0, 0.5, 1.0) - 3.0 / 2.5).abs() < 1e-9);
+        // A network round trip (wall time, no CPU) raises it.
+        assert!(ceiling(13.5, 1.2, 2.3, 2.0) > 5.0);
+    }
 }
