@@ -133,6 +133,7 @@ fn kms_row(
     cp_secs: f64,
 ) -> Result<Row, String> {
     let (secs, rss_kib) = best(3, || {
+        settle();
         timed(
             Command::new(kms)
                 .arg(op)
@@ -272,7 +273,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     // (b) cp.
     let copy = dir.join("copy.bin");
-    let (cp_secs, cp_rss) = best(3, || timed(Command::new("cp").arg(&input).arg(&copy)))?;
+    let (cp_secs, cp_rss) = best(3, || {
+        settle();
+        timed(Command::new("cp").arg(&input).arg(&copy))
+    })?;
     rows.push(Row {
         name: format!("(b) cp {size_mib} MiB"),
         bytes,
@@ -376,9 +380,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The median of `v` (the mean of the middle two for an even count; NaN when empty).
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Writes back every dirty page (`sync`) before a timed run, so that no run shares the two
+/// cores with the kernel writing back an earlier one's output: once a few GiB are dirty,
+/// writeback threads take a core from whichever command runs then, and a two-thread kms
+/// loses more to that than a one-thread cp.
+pub(crate) fn settle() {
+    let _ = Command::new("sync").status();
 }
 
 /// The AWS Encryption CLI: the one on PATH, else one installed (and said so) into a venv in

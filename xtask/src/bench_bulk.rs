@@ -40,19 +40,12 @@ fn run_once(cmd: &mut Command, server: Option<u32>) -> Result<Once, String> {
     })
 }
 
-/// The most any `-j` can gain over `-j 1` here, from `-j 1`'s own costs per file: its wall
-/// time `t1`, kms's CPU `k` and the KMS server's CPU `m`. Concurrency cannot beat the
-/// server's one core (moto is one Python process: `m` a file at best) nor all the cores
-/// shared by both processes (`(k + m) / cores`), so the ceiling is
-/// `t1 / max(m, (k + m) / cores)`.
-fn ceiling(t1: f64, k: f64, m: f64, cores: f64) -> f64 {
-    t1 / m.max((k + m) / cores)
+/// The share of one core a process used over `secs` of wall time.
+fn busy(cpu: f64, secs: f64) -> f64 {
+    cpu / secs
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+use crate::bench::median;
 
 /// The tree of `files` copies of one 1 KiB file under the aead key, in `tree`.
 fn reset_tree(tree: &Path, one: &[u8], files: usize) -> Result<(), String> {
@@ -112,20 +105,20 @@ pub(crate) fn rewrap_jobs_rows(
     let mut secs: Vec<Vec<f64>> = vec![Vec::new(); all_j.len()];
     let mut rss: Vec<u64> = vec![0; all_j.len()];
     let mut reports: Vec<Option<serde_json::Value>> = vec![None; all_j.len()];
-    // -j 1's CPU a run: kms's and the server's.
-    let (mut k1, mut m1) = (Vec::new(), Vec::new());
+    // Each -j's runs: kms's and the server's share of a core.
+    let mut kms_busy: Vec<Vec<f64>> = vec![Vec::new(); all_j.len()];
+    let mut server_busy: Vec<Vec<f64>> = vec![Vec::new(); all_j.len()];
     // A/B interleaved: each round runs every -j once, in turn.
     for _ in 0..runs {
         for (k, &j) in all_j.iter().enumerate() {
             reset_tree(&tree, &one, files)?;
+            crate::bench::settle();
             let once = run_once(&mut cmd(j), server)?;
             let (s, v) = (once.secs, once.report);
             secs[k].push(s);
             rss[k] = rss[k].max(once.rss_kib.unwrap_or(0));
-            if j == 1 {
-                k1.extend(once.cpu);
-                m1.extend(once.server_cpu);
-            }
+            kms_busy[k].extend(once.cpu.map(|c| busy(c, s)));
+            server_busy[k].extend(once.server_cpu.map(|c| busy(c, s)));
             if v["summary"]["rewrapped"].as_u64() != Some(files as u64) {
                 return Err(format!(
                     "-j {j}: not every file rewrapped: {}",
@@ -157,39 +150,46 @@ pub(crate) fn rewrap_jobs_rows(
         calls["total"], calls["wrap"], calls["unwrap"], calls["rewrap"]
     );
     let bytes = (one.len() * files) as u64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // What each -j kept busy, in cores: moto is one Python process, so 1.0 is all it has.
+    let load: Vec<Option<(f64, f64)>> = (0..all_j.len())
+        .map(|k| {
+            let (kb, sb) = (&mut kms_busy[k], &mut server_busy[k]);
+            (!kb.is_empty() && !sb.is_empty()).then(|| (median(kb), median(sb)))
+        })
+        .collect();
+    let load_text = |k: usize| {
+        load[k].map_or(String::new(), |(kb, sb)| {
+            format!(
+                ", moto busy {:.0}% of its one core, kms {:.2} of {cores} cores",
+                sb * 100.0,
+                kb
+            )
+        })
+    };
     let mut rows = vec![Row {
         name: format!("(h) kms rewrap -r {files} files -j 1"),
         bytes,
         secs: medians[0],
         rss_kib: Some(rss[0]),
         note: format!(
-            "{:.0} files/s; median of {runs}, aead -> awskms (moto); {calls_text}",
-            files as f64 / medians[0]
+            "{:.0} files/s; median of {runs}, aead -> awskms (moto); {calls_text}{}",
+            files as f64 / medians[0],
+            load_text(0)
         ),
     }];
     let mut text = format!(
         "(h) rewrap -j sweep, {files} files of {} bytes, median of {runs} interleaved runs:\n",
         one.len()
     );
-    let cores = std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
-    let per_file = |v: &mut Vec<f64>| (!v.is_empty()).then(|| median(v) / files as f64);
-    let bound = per_file(&mut k1).zip(per_file(&mut m1)).map(|(k, m)| {
-        let c = ceiling(medians[0] / files as f64, k, m, cores);
-        text.push_str(&format!(
-            "    -j 1 costs a file {:.2} ms of kms CPU and {:.2} ms of the KMS server's (moto: one \
-             Python process, one core); on {cores} cores no -j can exceed {c:.2}x -j 1\n",
-            k * 1e3,
-            m * 1e3
-        ));
-        c
-    });
     for (k, &j) in all_j.iter().enumerate() {
         text.push_str(&format!(
-            "    -j {j:<3} {:>8.3} s  {:>7.0} files/s  {:.2}x -j 1  peak RSS {:.1} MiB\n",
+            "    -j {j:<3} {:>8.3} s  {:>7.0} files/s  {:.2}x -j 1  peak RSS {:.1} MiB{}\n",
             medians[k],
             files as f64 / medians[k],
             medians[0] / medians[k],
-            rss[k] as f64 / 1024.0
+            rss[k] as f64 / 1024.0,
+            load_text(k)
         ));
         if k == 1 {
             rows.push(Row {
@@ -201,7 +201,7 @@ pub(crate) fn rewrap_jobs_rows(
                     "{:.0} files/s, {:.2}x the throughput of -j 1{}; identical results and calls",
                     files as f64 / medians[k],
                     medians[0] / medians[k],
-                    bound.map_or(String::new(), |c| format!(" (ceiling here {c:.2}x)"))
+                    load_text(k)
                 ),
             });
         }
@@ -274,19 +274,4 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     print!("{text}");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ceiling;
-
-    #[test]
-    fn the_ceiling_is_the_servers_core_or_all_cores_whichever_binds() {
-        // The server's one core binds: 3.5 ms a file at -j 1, 2.3 ms of it on the server.
-        assert!((ceiling(3.5, 1.2, 2.3, 2.0) - 3.5 / 2.3).abs() < 1e-9);
-        // All cores bind: kms's CPU dominates on one core.
-        assert!((ceiling(3.0, 2.0, 0.5, 1.0) - 3.0 / 2.5).abs() < 1e-9);
-        // A network round trip (wall time, no CPU) raises it.
-        assert!(ceiling(13.5, 1.2, 2.3, 2.0) > 5.0);
-    }
 }

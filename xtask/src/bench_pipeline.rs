@@ -34,12 +34,7 @@ fn measure(cmd: &mut Command) -> Result<Run, String> {
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
+    crate::bench::median(&mut v)
 }
 
 /// Medians over runs: wall, CPU, and the largest peak RSS.
@@ -68,6 +63,7 @@ fn interleaved(
     let mut runs = vec![Vec::new(); k];
     for _ in 0..RUNS {
         for (i, r) in runs.iter_mut().enumerate() {
+            crate::bench::settle();
             r.push(measure(&mut make(i))?);
             after(i);
         }
