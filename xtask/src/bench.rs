@@ -133,6 +133,8 @@ fn kms_row(
     cp_secs: f64,
 ) -> Result<Row, String> {
     let (secs, rss_kib) = best(3, || {
+        // A fresh output each run: replacing the last run's would time freeing its pages.
+        let _ = fs::remove_file(to);
         settle();
         timed(
             Command::new(kms)
@@ -274,9 +276,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // (b) cp.
     let copy = dir.join("copy.bin");
     let (cp_secs, cp_rss) = best(3, || {
+        let _ = fs::remove_file(&copy);
         settle();
         timed(Command::new("cp").arg(&input).arg(&copy))
     })?;
+    let _ = fs::remove_file(&copy);
     rows.push(Row {
         name: format!("(b) cp {size_mib} MiB"),
         bytes,
