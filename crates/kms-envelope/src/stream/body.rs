@@ -34,6 +34,8 @@ pub(super) struct Batch {
     counter: u64,
     /// Encryption: plaintext bytes placed so far.
     pt: usize,
+    /// Encryption: leading segments already sealed ([`Batch::seal_ready`]).
+    ready: usize,
     /// Decryption: ciphertext bytes held (after `open`, the batch's bytes without lookahead).
     len: usize,
     /// Decryption: the byte read past a full batch, which starts the next one.
@@ -53,6 +55,7 @@ impl Batch {
             seg: segment_size,
             counter: 0,
             pt: 0,
+            ready: 0,
             len: 0,
             carry: None,
             nseg: 0,
@@ -68,9 +71,9 @@ impl Batch {
         self.per_batch * self.full()
     }
 
-    /// Seals or opens the segments in `buf[..len]`; `last` marks the batch that holds the
-    /// stream's final segment.
-    fn process(&mut self, key: &StreamKey, dir: Direction, last: bool) -> Result<()> {
+    /// Seals or opens the segments in `buf[..len]`, but for the first `skip`; `last` marks
+    /// the batch that holds the stream's final segment.
+    fn process(&mut self, key: &StreamKey, dir: Direction, last: bool, skip: usize) -> Result<()> {
         let full = self.full();
         let counter = self.counter;
         let data = &mut self.buf[..self.len];
@@ -89,7 +92,10 @@ impl Batch {
             }
             Ok(())
         };
-        data.chunks_mut(full).enumerate().try_for_each(one)?;
+        data.chunks_mut(full)
+            .enumerate()
+            .skip(skip)
+            .try_for_each(one)?;
         self.counter += nseg as u64;
         Ok(())
     }
@@ -103,6 +109,7 @@ impl Batch {
             seg: 0,
             counter: 0,
             pt: 0,
+            ready: 0,
             len: 0,
             carry: None,
             nseg: 0,
@@ -161,17 +168,48 @@ impl Batch {
         &mut self.buf[start..end]
     }
 
-    /// The free plaintext space of every segment of the batch, in order, for one vectored
-    /// read (`readv`) of up to a whole batch.
-    pub(super) fn rooms(&mut self) -> Vec<IoSliceMut<'_>> {
+    /// The free plaintext space of the batch's segments, in order, for one vectored read
+    /// (`readv`): up to `max` bytes (at least one byte's room unless the batch is full).
+    pub(super) fn rooms(&mut self, max: usize) -> Vec<IoSliceMut<'_>> {
         let (seg, full, pt) = (self.seg, self.full(), self.pt);
         let cap = self.cap();
-        self.buf[..cap]
-            .chunks_mut(full)
-            .enumerate()
-            .filter(|(i, _)| (i + 1) * seg > pt)
-            .map(|(i, c)| IoSliceMut::new(&mut c[pt.saturating_sub(i * seg)..seg]))
-            .collect()
+        let mut left = max.max(1);
+        let mut rooms = Vec::new();
+        for (i, c) in self.buf[..cap].chunks_mut(full).enumerate() {
+            if left == 0 {
+                break;
+            }
+            if (i + 1) * seg <= pt {
+                continue;
+            }
+            let room = &mut c[pt.saturating_sub(i * seg)..seg];
+            let n = room.len().min(left);
+            left -= n;
+            rooms.push(IoSliceMut::new(&mut room[..n]));
+        }
+        rooms
+    }
+
+    /// Seals, in place, every segment placed so far that more placed plaintext follows (so
+    /// none of them is the final one): called as plaintext arrives, it seals each segment
+    /// while it is still in this core's cache. [`Batch::seal`] seals the rest. The bytes
+    /// are those [`Batch::seal`] alone would give.
+    ///
+    /// # Errors
+    /// As [`Batch::seal`].
+    pub(super) fn seal_ready(&mut self, key: &StreamKey) -> Result<()> {
+        // Segments with plaintext after them: all but the one the last byte placed is in.
+        let ready = self.pt.saturating_sub(1) / self.seg;
+        let full = self.full();
+        for i in self.ready..ready {
+            let nonce = key.nonce(self.counter + i as u64, false)?;
+            let c = &mut self.buf[i * full..(i + 1) * full];
+            let (pt, tag_out) = c.split_at_mut(self.seg);
+            let tag = key.keys.payload.seal_detached(&nonce, b"", pt)?;
+            tag_out.copy_from_slice(&tag);
+        }
+        self.ready = self.ready.max(ready);
+        Ok(())
     }
 
     /// Records `n` plaintext bytes written into [`Batch::room`].
@@ -194,8 +232,9 @@ impl Batch {
         let nseg = self.pt.div_ceil(self.seg).max(1);
         let tail = self.pt - (nseg - 1) * self.seg;
         self.len = (nseg - 1) * self.full() + tail + TAG_LEN;
-        self.process(key, Direction::Seal, last)?;
+        self.process(key, Direction::Seal, last, self.ready)?;
         self.pt = 0;
+        self.ready = 0;
         Ok(&self.buf[..self.len])
     }
 
@@ -294,7 +333,7 @@ impl Batch {
             // An empty final segment is only valid for an empty plaintext.
             return Err(Error::DecryptFailed);
         }
-        self.process(key, Direction::Open, last)?;
+        self.process(key, Direction::Open, last, 0)?;
         self.nseg = nseg;
         self.last_pt = last_len - TAG_LEN;
         Ok(())

@@ -109,11 +109,16 @@ fn write_err(e: io::Error) -> Error {
     Error::io("writing output", e)
 }
 
-/// One read into the free plaintext space of `batch` (a vectored read: up to a whole batch
-/// in one system call); returns the bytes read, 0 at the end of the input.
+/// Plaintext read per call when encrypting: half of a core's L2 cache here (1 MiB), so that
+/// [`fill_sealing`] seals each piece while it is still in that cache, instead of reading a
+/// whole 4 MiB batch and sealing it from L3 or memory.
+const READ_CHUNK: usize = 512 << 10;
+
+/// One read into the free plaintext space of `batch` (a vectored read of up to
+/// [`READ_CHUNK`]); returns the bytes read, 0 at the end of the input.
 fn read_some(batch: &mut Batch, input: &mut impl Read) -> io::Result<usize> {
     loop {
-        match input.read_vectored(&mut batch.rooms()) {
+        match input.read_vectored(&mut batch.rooms(READ_CHUNK)) {
             Ok(n) => {
                 batch.filled(n);
                 return Ok(n);
@@ -124,16 +129,20 @@ fn read_some(batch: &mut Batch, input: &mut impl Read) -> io::Result<usize> {
     }
 }
 
-/// Reads plaintext into `batch` until it is full or the input ends; returns the bytes read.
-fn fill_plain(batch: &mut Batch, input: &mut impl Read) -> io::Result<usize> {
+/// Reads plaintext into `batch` until it is full or the input ends, sealing each segment as
+/// soon as more plaintext follows it ([`Batch::seal_ready`]); returns the bytes read.
+fn fill_sealing(batch: &mut Batch, key: &StreamKey, input: &mut impl Read) -> Result<u64> {
     let mut read = 0;
-    while !batch.is_full() {
-        match read_some(batch, input)? {
-            0 => break,
-            n => read += n,
+    loop {
+        batch.seal_ready(key)?;
+        if batch.is_full() {
+            return Ok(read);
+        }
+        match read_some(batch, input).map_err(read_err)? {
+            0 => return Ok(read),
+            n => read += n as u64,
         }
     }
-    Ok(read)
 }
 
 /// Reads ciphertext into `batch` (after its carried byte) until it holds a whole batch and
@@ -221,7 +230,7 @@ pub(super) fn seal_overlapped<R: Read, W: Write + Send>(
     if batch.is_empty_plain() {
         ramp.apply(batch);
     }
-    let mut total = fill_plain(batch, input).map_err(read_err)? as u64;
+    let mut total = fill_sealing(batch, key, input)?;
     if !batch.is_full() {
         batch.unlimit();
         return Ok(total);
@@ -264,9 +273,9 @@ pub(super) fn seal_overlapped<R: Read, W: Write + Send>(
             }
             progress(total);
             total += n as u64;
-            match fill_plain(batch, input) {
-                Ok(m) => total += m as u64,
-                Err(e) => break Err(Stop::Error(read_err(e))),
+            match fill_sealing(batch, key, input) {
+                Ok(m) => total += m,
+                Err(e) => break Err(Stop::Error(e)),
             }
             if !batch.is_full() {
                 break Ok(total);
