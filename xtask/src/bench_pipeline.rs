@@ -1,6 +1,6 @@
 //! Rows of `cargo xtask bench` for issue 14's overlapped pipeline and range reads:
 //! (h) `kms encrypt` and `kms decrypt` of 256 MiB and 1 GiB against `cp` of the same bytes,
-//! A/B interleaved (kms, cp, kms, cp, ...), the median of `RUNS` runs each, with the ratio,
+//! A/B interleaved (kms, cp, kms, cp, ...), the median of `RUNS` (9) runs each, with the ratio,
 //! peak RSS and CPU time (user + sys, less noisy than wall time on a shared machine);
 //! (i) 1 MiB from the middle of the 1 GiB file (`--offset/--length`) against a full decrypt,
 //! interleaved the same way.
@@ -14,7 +14,7 @@ use std::process::Command;
 
 use crate::bench::Row;
 
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 
 /// One run: wall seconds, peak RSS (KiB) and CPU seconds (user + sys), from GNU time.
 #[derive(Clone, Copy)]
