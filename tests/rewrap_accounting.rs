@@ -59,6 +59,34 @@ fn out(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// A file refused for its hard links or for a symlink out of the tree costs no KMS call:
+/// whether it needs rewrapping is decided from its header before anything is wrapped.
+#[test]
+fn refused_files_cost_no_kms_calls() {
+    let e = Env::new();
+    fs::create_dir_all(e.s.path("tree")).unwrap();
+    e.old_file("tree/h1.kms", 1000);
+    fs::hard_link(e.s.path("tree/h1.kms"), e.s.path("tree/h2.kms")).unwrap();
+    let outside = e.old_file("outside.kms", 1000);
+    std::os::unix::fs::symlink(&outside, e.s.path("tree/link-out.kms")).unwrap();
+    let o = run(&["rewrap", "--json", "-c", &e.both, "-r", &e.s.p("tree")]);
+    assert_code(&o, 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let summary = &v["summary"];
+    assert_eq!(summary["left"]["hard_linked"], 2, "{summary}");
+    assert_eq!(summary["left"]["symlinks_out_of_tree"], 1, "{summary}");
+    assert_eq!(summary["kms_calls"]["total"], 0, "{summary}");
+    // A hard-linked file already under the target keys is current, not refused.
+    fs::remove_file(e.s.path("tree/h2.kms")).unwrap();
+    fs::remove_file(e.s.path("tree/link-out.kms")).unwrap();
+    assert_code(&run(&["rewrap", "-c", &e.both, &e.s.p("tree/h1.kms")]), 0);
+    fs::hard_link(e.s.path("tree/h1.kms"), e.s.path("tree/h2.kms")).unwrap();
+    let o = run(&["rewrap", "--json", "-c", &e.both, "-r", &e.s.p("tree")]);
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["current"], 2, "{}", v["summary"]);
+}
+
 #[test]
 fn recursive_rewrap_accounts_for_links_special_files_and_leftovers() {
     let e = Env::new();

@@ -135,6 +135,31 @@ impl<'a> Rewrapper<'a> {
         true
     }
 
+    /// Whether [`Rewrapper::stream`] would find `header` current, decided without wrapping
+    /// anything (an unwrap only for a target that kind and key id cannot tell apart from
+    /// another configured wrapper): for refusing a file before spending KMS calls on it.
+    pub async fn stream_is_current(&self, header: &StreamHeader) -> bool {
+        self.is_current(&header.header).await
+    }
+
+    /// Whether [`Rewrapper::value`] would find `blob` current, decided as
+    /// [`Rewrapper::stream_is_current`] is.
+    pub async fn value_is_current(&self, blob: &BlobInfo) -> bool {
+        self.targets.len() == 1 && self.value_current(self.targets[0], blob).await
+    }
+
+    /// A value records exactly `target`'s (non-empty) key id; an id shared with another
+    /// configured wrapper is confirmed by decrypting.
+    async fn value_current(&self, target: &dyn Backend, blob: &BlobInfo) -> bool {
+        let old = blob.recorded_key_id();
+        &old == target.key_id()
+            && !old.is_empty()
+            && (!self.ambiguous(target)
+                || decrypt_value(&[target], blob, b"", self.purpose)
+                    .await
+                    .is_ok())
+    }
+
     /// A stream's new header. Current means exactly the target keys, so a rewrap with fewer
     /// `also` purposes drops the other keys.
     ///
@@ -230,14 +255,7 @@ impl<'a> Rewrapper<'a> {
         if self.verify {
             decrypt_value(&self.sources, blob, b"", self.purpose).await?;
         }
-        // An id shared with another configured wrapper is confirmed by decrypting.
-        let current = &old == target.key_id()
-            && !old.is_empty()
-            && (!self.ambiguous(target)
-                || decrypt_value(&[target], blob, b"", self.purpose)
-                    .await
-                    .is_ok());
-        if current {
+        if self.value_current(target, blob).await {
             return Ok(ValueRewrap {
                 outcome: Outcome::Current(vec![old]),
                 blob: blob.clone(),

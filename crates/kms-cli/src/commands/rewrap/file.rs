@@ -124,8 +124,15 @@ async fn rewrap_counted(
         }
         Ok(())
     };
+    // A file that would be refused if it needs rewrapping is checked before any KMS call is
+    // spent on it: only whether it is current decides, and that takes none.
+    let refusable = |m: &fs::Metadata| m.nlink() > 1 || not_outside(t).is_err();
     match Ciphertext::read(&mut reader) {
         Ok(Ciphertext::Stream(header)) => {
+            if refusable(&meta) && !rewrapper.stream_is_current(&header).await {
+                not_outside(t)?;
+                refuse_links(&meta)?;
+            }
             let r = rewrapper
                 .stream(&header)
                 .await
@@ -151,6 +158,10 @@ async fn rewrap_counted(
             }
         }
         Ok(Ciphertext::Value(v)) => {
+            if refusable(&meta) && !rewrapper.value_is_current(&v.blob).await {
+                not_outside(t)?;
+                refuse_links(&meta)?;
+            }
             let r = rewrapper
                 .value(&v.blob)
                 .await
