@@ -40,11 +40,6 @@ fn run_once(cmd: &mut Command, server: Option<u32>) -> Result<Once, String> {
     })
 }
 
-/// The share of one core a process used over `secs` of wall time.
-fn busy(cpu: f64, secs: f64) -> f64 {
-    cpu / secs
-}
-
 use crate::bench::median;
 
 /// The tree of `files` copies of one 1 KiB file under the aead key, in `tree`.
@@ -117,8 +112,9 @@ pub(crate) fn rewrap_jobs_rows(
             let (s, v) = (once.secs, once.report);
             secs[k].push(s);
             rss[k] = rss[k].max(once.rss_kib.unwrap_or(0));
-            kms_busy[k].extend(once.cpu.map(|c| busy(c, s)));
-            server_busy[k].extend(once.server_cpu.map(|c| busy(c, s)));
+            // CPU seconds over wall seconds: the share of one core each process kept busy.
+            kms_busy[k].extend(once.cpu.map(|c| c / s));
+            server_busy[k].extend(once.server_cpu.map(|c| c / s));
             if v["summary"]["rewrapped"].as_u64() != Some(files as u64) {
                 return Err(format!(
                     "-j {j}: not every file rewrapped: {}",

@@ -8,7 +8,7 @@
 
 use std::io::{self, IoSliceMut, Read, Write};
 
-use kms_core::cipher::TAG_LEN;
+use kms_core::cipher::{NONCE_LEN, TAG_LEN};
 use kms_core::{Error, Result};
 
 use super::keys::StreamKey;
@@ -81,11 +81,7 @@ impl Batch {
         let one = |(i, c): (usize, &mut [u8])| -> Result<()> {
             let nonce = key.nonce(counter + i as u64, last && i == nseg - 1)?;
             match dir {
-                Direction::Seal => {
-                    let (pt, tag_out) = c.split_at_mut(c.len() - TAG_LEN);
-                    let tag = key.keys.payload.seal_detached(&nonce, b"", pt)?;
-                    tag_out.copy_from_slice(&tag);
-                }
+                Direction::Seal => seal_segment(key, &nonce, c)?,
                 Direction::Open => {
                     key.keys.payload.open_in_place(&nonce, b"", c)?;
                 }
@@ -203,10 +199,7 @@ impl Batch {
         let full = self.full();
         for i in self.ready..ready {
             let nonce = key.nonce(self.counter + i as u64, false)?;
-            let c = &mut self.buf[i * full..(i + 1) * full];
-            let (pt, tag_out) = c.split_at_mut(self.seg);
-            let tag = key.keys.payload.seal_detached(&nonce, b"", pt)?;
-            tag_out.copy_from_slice(&tag);
+            seal_segment(key, &nonce, &mut self.buf[i * full..(i + 1) * full])?;
         }
         self.ready = self.ready.max(ready);
         Ok(())
@@ -367,6 +360,14 @@ impl Batch {
         };
         &self.buf[start..start + len]
     }
+}
+
+/// Seals one segment in place: `c` is its plaintext followed by room for the tag.
+fn seal_segment(key: &StreamKey, nonce: &[u8; NONCE_LEN], c: &mut [u8]) -> Result<()> {
+    let (pt, tag_out) = c.split_at_mut(c.len() - TAG_LEN);
+    let tag = key.keys.payload.seal_detached(nonce, b"", pt)?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
 }
 
 /// Reads into `buf` until it is full or `input` ends; returns the bytes read.

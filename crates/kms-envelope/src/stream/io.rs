@@ -364,9 +364,7 @@ impl<R: Read> StreamReader<R> {
     pub fn into_inner(self) -> R {
         self.input.inner
     }
-}
 
-impl<R: Read> StreamReader<R> {
     /// Decrypts the rest of the stream into `output`; returns the plaintext bytes written.
     /// The bulk path: reading, opening and writing overlap (see [`StreamWriter::copy_from`]),
     /// and each batch goes to `output` straight from where it was opened, once all its

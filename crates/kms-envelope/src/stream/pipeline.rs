@@ -41,6 +41,13 @@ const BUFFERS_LARGE: usize = 2;
 /// every call would also start and end mid-page.
 const WRITE_CHUNK: usize = 512 << 10;
 
+/// Bytes from output offset `at` to the next multiple of [`WRITE_CHUNK`] (a whole chunk when
+/// `at` is one).
+fn to_chunk_end(at: u64) -> usize {
+    // The remainder is below WRITE_CHUNK, so it fits.
+    WRITE_CHUNK - (at % WRITE_CHUNK as u64) as usize
+}
+
 /// Writes `bytes` to `output`, which has `at` bytes before them, in pieces of at most
 /// [`WRITE_CHUNK`] that end on its multiples; advances `at`.
 pub(super) fn write_aligned_io(
@@ -49,8 +56,7 @@ pub(super) fn write_aligned_io(
     at: &mut u64,
 ) -> io::Result<()> {
     while !bytes.is_empty() {
-        let chunk = WRITE_CHUNK as u64;
-        let n = usize::try_from(chunk - *at % chunk).map_or(bytes.len(), |n| n.min(bytes.len()));
+        let n = to_chunk_end(*at).min(bytes.len());
         output.write_all(&bytes[..n])?;
         *at += n as u64;
         bytes = &bytes[n..];
@@ -166,9 +172,8 @@ fn fill_cipher(batch: &mut Batch, input: &mut impl Read) -> io::Result<()> {
 /// before it, in vectored writes of at most [`WRITE_CHUNK`] that end on its multiples;
 /// advances `at` and returns the batch's plaintext length.
 fn write_plain(batch: &Batch, output: &mut impl Write, at: &mut u64) -> Result<u64> {
-    let chunk = WRITE_CHUNK as u64;
     let start = *at;
-    let mut room = WRITE_CHUNK - usize::try_from(*at % chunk).unwrap_or(0);
+    let mut room = to_chunk_end(*at);
     let mut slices: Vec<IoSlice<'_>> = Vec::new();
     for i in 0..batch.segments() {
         let mut s = batch.segment(i);

@@ -126,10 +126,10 @@ async fn rewrap_counted(
     };
     // A file that would be refused if it needs rewrapping is checked before any KMS call is
     // spent on it: only whether it is current decides, and that takes none.
-    let refusable = |m: &fs::Metadata| m.nlink() > 1 || not_outside(t).is_err();
+    let refusable = meta.nlink() > 1 || t.outside;
     match Ciphertext::read(&mut reader) {
         Ok(Ciphertext::Stream(header)) => {
-            if refusable(&meta) && !rewrapper.stream_is_current(&header).await {
+            if refusable && !rewrapper.stream_is_current(&header).await {
                 not_outside(t)?;
                 refuse_links(&meta)?;
             }
@@ -158,7 +158,7 @@ async fn rewrap_counted(
             }
         }
         Ok(Ciphertext::Value(v)) => {
-            if refusable(&meta) && !rewrapper.value_is_current(&v.blob).await {
+            if refusable && !rewrapper.value_is_current(&v.blob).await {
                 not_outside(t)?;
                 refuse_links(&meta)?;
             }
