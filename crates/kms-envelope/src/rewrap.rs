@@ -298,12 +298,17 @@ impl<'a> Rewrapper<'a> {
         } else {
             // A direct value is the backend's own ciphertext: a target that re-wraps it
             // server-side (KMS ReEncrypt, transit/rewrap) moves it without a decrypt call,
-            // keeping the value's layout; anything else is decrypted and encrypted again.
-            let server_side = target
+            // keeping the value's layout; anything else is decrypted and encrypted again. As
+            // in `wrap_for`, a throttled or unreachable service gets its error back rather than
+            // the decrypt and encrypt calls of the fallback.
+            let server_side = match target
                 .rewrap(&blob.ciphertext, &old, &WrapContext::Aad(Vec::new()))
                 .await
-                .ok()
-                .flatten();
+            {
+                Ok(w) => w,
+                Err(e) if e.is_retryable() => return Err(e),
+                Err(_) => None,
+            };
             match server_side {
                 Some(w) => {
                     blob.ciphertext = w.bytes;
