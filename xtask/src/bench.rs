@@ -614,8 +614,10 @@ fn aws_rows(
         // A/B interleaved, kms then the peer, five pairs; medians.
         let (mut ks, mut ps, mut kr, mut pr) = (Vec::new(), Vec::new(), None, None);
         for _ in 0..5 {
+            settle();
             let k = measure(&mut kms_cmd, false)?;
             let _ = fs::remove_file(dir.join("peer.kms"));
+            settle();
             let p = measure(&mut c, false)?;
             let _ = fs::remove_file(dir.join("peer.aes"));
             ks.push(k.secs);

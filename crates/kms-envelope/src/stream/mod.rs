@@ -43,8 +43,10 @@ pub const SEGMENT_SIZE_RANGE: std::ops::RangeInclusive<u32> = 1024..=(16 << 20);
 pub const BATCH_SEGMENTS: usize = 64;
 /// A batch holds at most this many bytes, or one segment when a segment is larger: memory is
 /// bounded by bytes (at most 16 MiB plus a tag for the largest segments), not by the segment
-/// count a header declares.
-pub const BATCH_BYTES: usize = 4 << 20;
+/// count a header declares. 2 MiB rather than 4: the three buffers in flight then stay in
+/// the L3 cache between the thread that seals a batch and the one that writes it (1 GiB
+/// encrypt 0.93–0.94× cp against 1.00×, decrypt 0.87× against 0.94×, interleaved medians).
+pub const BATCH_BYTES: usize = 2 << 20;
 /// The bulk paths' first batch takes at most this many bytes, and each next one twice as many
 /// as the one before, up to [`BATCH_BYTES`]: the stages start overlapping after one small read
 /// instead of one whole batch.

@@ -34,12 +34,14 @@ const BUFFERS_LARGE: usize = 2;
 
 /// The most a single `write`/`writev` call is given, and the pieces end on its multiples in
 /// the output. Linux (6.18, ext4 here) sizes the page-cache folios of a buffered write by the
-/// call and its alignment, and large folios can stall on memory compaction: `dd` of 1 GiB
-/// from the page cache (6 runs interleaved) took 0.25–0.27 s in 512 KiB calls, as long as
-/// `cp`, but 0.25–1.01 s (median 0.53) in 1 MiB calls and 0.30–0.33 s in 128 KiB calls.
-/// Sealed batches are not whole pages (63 segments of 64 KiB + 16), so without the alignment
-/// every call would also start and end mid-page.
-const WRITE_CHUNK: usize = 512 << 10;
+/// call and its alignment, and on this VM, filling new folios of 512 KiB or more was two to
+/// three times slower in about half the runs (`perf`: all of it in the copy into the new
+/// pages). Writing 1 GiB from the page cache, interleaved: `dd` in 256 KiB calls 0.29–0.34 s
+/// (15 runs, none slow), 512 KiB 0.26–0.75 s, 1 MiB 0.53–1.29 s; `kms encrypt` 1.04× cp with
+/// 256 KiB writes against 1.82× with 512 KiB (9 runs each). Sealed batches are not whole pages
+/// (31 segments of 64 KiB + 16), so without the alignment every call would also start and end
+/// mid-page.
+const WRITE_CHUNK: usize = 256 << 10;
 
 /// Bytes from output offset `at` to the next multiple of [`WRITE_CHUNK`] (a whole chunk when
 /// `at` is one).
@@ -117,7 +119,7 @@ fn write_err(e: io::Error) -> Error {
 
 /// Plaintext read per call when encrypting: half of a core's L2 cache here (1 MiB), so that
 /// [`fill_sealing`] seals each piece while it is still in that cache, instead of reading a
-/// whole 4 MiB batch and sealing it from L3 or memory.
+/// whole batch and sealing it from L3 or memory.
 const READ_CHUNK: usize = 512 << 10;
 
 /// One read into the free plaintext space of `batch` (a vectored read of up to

@@ -2,8 +2,8 @@
 //! format, batches and guarantees as the blocking [`StreamWriter`](super::StreamWriter) and
 //! [`StreamReader`](super::StreamReader).
 //!
-//! A batch (64 segments) is sealed or opened on the calling task, which takes under a
-//! millisecond (4 MiB of AES-GCM); the I/O around it is asynchronous.
+//! A batch (at most 64 segments and 2 MiB) is sealed or opened on the calling task, which
+//! takes well under a millisecond; the I/O around it is asynchronous.
 
 use std::fmt;
 use std::io;
