@@ -73,7 +73,9 @@ fn run(fail: fn() -> Error) -> (std::result::Result<Outcome, Error>, usize) {
         .unwrap();
     rt.block_on(async {
         // aead values are direct: the target is asked to re-wrap the ciphertext itself.
-        let blob = value::encrypt(&old, Purpose::Root, b"v", b"").await.unwrap();
+        let blob = value::encrypt(&old, Purpose::Root, b"v", b"")
+            .await
+            .unwrap();
         assert!(!blob.is_envelope());
         let rewrapper = Rewrapper::new(&keyring, Purpose::Root, &[]).unwrap();
         let before = calls.load(Ordering::SeqCst);
