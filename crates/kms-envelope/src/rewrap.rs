@@ -252,8 +252,10 @@ impl<'a> Rewrapper<'a> {
         }
         let target = self.targets[0];
         let old = blob.recorded_key_id();
+        // Kept for a direct value's fallback below, which would otherwise decrypt it again.
+        let mut verified = None;
         if self.verify {
-            decrypt_value(&self.sources, blob, b"", self.purpose).await?;
+            verified = Some(decrypt_value(&self.sources, blob, b"", self.purpose).await?);
         }
         if self.value_current(target, blob).await {
             return Ok(ValueRewrap {
@@ -316,7 +318,10 @@ impl<'a> Rewrapper<'a> {
                         w.key_id.as_str().to_owned();
                 }
                 None => {
-                    let plain = decrypt_value(&self.sources, &blob, b"", self.purpose).await?;
+                    let plain = match verified {
+                        Some(plain) => plain,
+                        None => decrypt_value(&self.sources, &blob, b"", self.purpose).await?,
+                    };
                     blob = encrypt_value(target, plain.expose_secret(), b"", None).await?;
                 }
             }

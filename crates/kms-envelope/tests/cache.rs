@@ -1,51 +1,17 @@
 //! Data-key caching: one backend call per max-messages window, values stay independent.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use kms_aead::AeadBackend;
-use kms_core::{Backend, Key256, KeyId, Result, SecretBytes, SecretLimits, WrapContext, Wrapped};
 use kms_envelope::cache::{CacheLimits, CachingEncryptor, DecryptCache};
 use kms_envelope::value::decrypt_value;
 
-/// Counts calls to a real aead backend.
-#[derive(Debug)]
-struct Counting {
-    inner: AeadBackend,
-    wraps: AtomicUsize,
-    unwraps: AtomicUsize,
-}
-
-#[async_trait]
-impl Backend for Counting {
-    fn kind(&self) -> kms_core::BackendKind {
-        kms_core::BackendKind::from_static("aead")
-    }
-    fn key_id(&self) -> &KeyId {
-        self.inner.key_id()
-    }
-    fn secret_limits(&self) -> SecretLimits {
-        self.inner.secret_limits()
-    }
-    async fn wrap(&self, s: &[u8], c: &WrapContext) -> Result<Wrapped> {
-        self.wraps.fetch_add(1, Ordering::SeqCst);
-        self.inner.wrap(s, c).await
-    }
-    async fn unwrap(&self, w: &[u8], k: &KeyId, c: &WrapContext) -> Result<SecretBytes> {
-        self.unwraps.fetch_add(1, Ordering::SeqCst);
-        self.inner.unwrap(w, k, c).await
-    }
-}
+mod support;
+use support::Counting;
 
 #[tokio::test]
 async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
-    let b = Counting {
-        inner: AeadBackend::new(Key256::new([4; 32]), "k"),
-        wraps: 0.into(),
-        unwraps: 0.into(),
-    };
+    let b = Counting::new(4, "k");
     let enc = CachingEncryptor::new(
         &b,
         CacheLimits {
@@ -58,11 +24,7 @@ async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
     for i in 0..1000u32 {
         blobs.push(enc.encrypt_value(&i.to_be_bytes(), b"aad").await.unwrap());
     }
-    assert_eq!(
-        b.wraps.load(Ordering::SeqCst),
-        10,
-        "one wrap per 100 values"
-    );
+    assert_eq!(b.wraps(), 10, "one wrap per 100 values");
     // IVs never repeat under one key.
     let mut ivs: Vec<_> = blobs.iter().map(|b| b.iv.clone()).collect();
     ivs.sort();
@@ -76,11 +38,7 @@ async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
             .unwrap();
         assert_eq!(pt.expose_secret(), (i as u32).to_be_bytes());
     }
-    assert_eq!(
-        b.unwraps.load(Ordering::SeqCst),
-        10,
-        "one unwrap per cached data key"
-    );
+    assert_eq!(b.unwraps(), 10, "one unwrap per cached data key");
     // Cached values are ordinary envelope values: the uncached path opens them, AAD is bound.
     assert_eq!(
         decrypt_value(&[&b], &blobs[5], b"aad", kms_core::Purpose::Root)
@@ -97,11 +55,7 @@ async fn one_wrap_per_max_messages_window_and_one_unwrap_per_key() {
 
 #[tokio::test]
 async fn byte_and_age_limits_rotate_the_key() {
-    let b = Counting {
-        inner: AeadBackend::new(Key256::new([4; 32]), "k"),
-        wraps: 0.into(),
-        unwraps: 0.into(),
-    };
+    let b = Counting::new(4, "k");
     let enc = CachingEncryptor::new(
         &b,
         CacheLimits {
@@ -113,11 +67,7 @@ async fn byte_and_age_limits_rotate_the_key() {
     for _ in 0..10 {
         enc.encrypt_value(&[0; 300], b"").await.unwrap();
     }
-    assert_eq!(
-        b.wraps.load(Ordering::SeqCst),
-        4,
-        "3 values of 300 bytes fit in 1000"
-    );
+    assert_eq!(b.wraps(), 4, "3 values of 300 bytes fit in 1000");
     let enc = CachingEncryptor::new(
         &b,
         CacheLimits {
@@ -128,9 +78,5 @@ async fn byte_and_age_limits_rotate_the_key() {
     );
     enc.encrypt_value(b"a", b"").await.unwrap();
     enc.encrypt_value(b"b", b"").await.unwrap();
-    assert_eq!(
-        b.wraps.load(Ordering::SeqCst),
-        6,
-        "a zero max age never reuses"
-    );
+    assert_eq!(b.wraps(), 6, "a zero max age never reuses");
 }
