@@ -252,10 +252,14 @@ impl<'a> Rewrapper<'a> {
         }
         let target = self.targets[0];
         let old = blob.recorded_key_id();
-        // Kept for a direct value's fallback below, which would otherwise decrypt it again.
+        // A direct value's plaintext is kept for the fallback below, which would otherwise
+        // decrypt it again; an envelope value's is not needed past this check.
         let mut verified = None;
         if self.verify {
-            verified = Some(decrypt_value(&self.sources, blob, b"", self.purpose).await?);
+            let plain = decrypt_value(&self.sources, blob, b"", self.purpose).await?;
+            if !blob.is_envelope() {
+                verified = Some(plain);
+            }
         }
         if self.value_current(target, blob).await {
             return Ok(ValueRewrap {

@@ -38,7 +38,8 @@ const BUFFERS_LARGE: usize = 2;
 /// three times slower in about half the runs (`perf`: all of it in the copy into the new
 /// pages). Writing 1 GiB from the page cache, interleaved: `dd` in 256 KiB calls 0.29–0.34 s
 /// (15 runs, none slow), 512 KiB 0.26–0.75 s, 1 MiB 0.53–1.29 s; `kms encrypt` 1.04× cp with
-/// 256 KiB writes against 1.82× with 512 KiB (9 runs each). Sealed batches are not whole pages
+/// 256 KiB writes against 1.82× with 512 KiB (9 runs each, 4 MiB batches; another set gave
+/// 1.00× for 256 KiB). Sealed batches are not whole pages
 /// (31 segments of 64 KiB + 16), so without the alignment every call would also start and end
 /// mid-page.
 const WRITE_CHUNK: usize = 256 << 10;

@@ -331,7 +331,8 @@ fn overlapped_seal_writes_whole_aligned_pieces_after_any_header() {
 /// segments cut where a multiple falls inside one.
 #[test]
 fn overlapped_open_writes_whole_aligned_pieces() {
-    for seg in [64 << 10, 48 << 10, 1000 + 24, 3 << 20] {
+    // 1.5 MiB: one segment a batch, three buffers; 3 MiB: one segment over a batch, two.
+    for seg in [64 << 10, 48 << 10, 1000 + 24, 3 << 19, 3 << 20] {
         let k = key(seg);
         let pt = data(5 * seg + 77 + (6 << 20));
         let sealed = seal_sequential(&k, &pt);
@@ -343,14 +344,32 @@ fn overlapped_open_writes_whole_aligned_pieces() {
     }
 }
 
-/// Default-sized segments, where batches ramp up (3, 6, 12, 24, 48 segments, then whole
-/// batches of 63): every length around the ramp's steps gives the sequential path's bytes.
+/// Default-sized segments, where batches ramp up (3, 6, 12, 24 segments, then whole batches
+/// of 31): every length around the ramp's steps, taken from the ramp itself, gives the
+/// sequential path's bytes.
 #[test]
 fn ramped_batches_give_the_same_bytes_at_every_step() {
     let seg = 64 << 10;
     let k = key(seg);
     let pt = data(160 * seg + 1);
-    for segs in [0, 1, 2, 3, 4, 9, 21, 45, 93, 156] {
+    let mut batch = Batch::new(seg);
+    let mut ramp = super::Ramp::new(&batch, seg);
+    let mut ends = vec![0, 1, 2, 4];
+    let mut end = 0;
+    loop {
+        end += ramp.next;
+        if end > 160 {
+            break;
+        }
+        ends.push(end);
+        ramp.apply(&mut batch);
+    }
+    assert_eq!(ends[4..7], [3, 9, 21], "the ramp's first steps");
+    assert!(
+        ends.len() >= 10,
+        "the ramp and whole batches after it: {ends:?}"
+    );
+    for segs in ends {
         for len in [segs * seg, segs * seg + 1, (segs * seg).saturating_sub(1)] {
             let sealed = seal_piped(&k, &[], &mut &pt[..len]);
             assert_eq!(sealed, seal_sequential(&k, &pt[..len]), "{len} bytes");
@@ -367,8 +386,20 @@ fn ramped_open_releases_only_the_batches_before_a_tampered_one() {
     let k = key(seg);
     let pt = data(100 * seg);
     let sealed = seal_sequential(&k, &pt);
-    // Batches of 3, 6 and 12 segments: segment 10 is in the third, which starts at 9.
-    for (flip, released) in [(0, 0), (2, 0), (3, 3), (8, 3), (10, 9), (20, 9), (21, 21)] {
+    // Batches of 3, 6, 12, 24, then whole batches of 31: segment 10 is in the third, which
+    // starts at 9; segment 50 in the first whole batch, which starts at 45.
+    for (flip, released) in [
+        (0, 0),
+        (2, 0),
+        (3, 3),
+        (8, 3),
+        (10, 9),
+        (20, 9),
+        (21, 21),
+        (44, 21),
+        (50, 45),
+        (76, 76),
+    ] {
         let mut bad = sealed.clone();
         bad[flip * full + 5] ^= 1;
         let mut batch = Batch::new(seg);

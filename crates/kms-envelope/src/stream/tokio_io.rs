@@ -2,8 +2,9 @@
 //! format, batches and guarantees as the blocking [`StreamWriter`](super::StreamWriter) and
 //! [`StreamReader`](super::StreamReader).
 //!
-//! A batch (at most 64 segments and 2 MiB) is sealed or opened on the calling task, which
-//! takes well under a millisecond; the I/O around it is asynchronous.
+//! A batch (at most 64 segments and 2 MiB, or one larger segment of up to 16 MiB) is sealed or
+//! opened on the calling task, which takes well under a millisecond at the default segment
+//! size (a few for the largest segments); the I/O around it is asynchronous.
 
 use std::fmt;
 use std::io;

@@ -64,6 +64,9 @@ impl Backend for Counting {
     fn prefers_direct_values(&self) -> bool {
         self.inner.prefers_direct_values()
     }
+    fn may_unwrap(&self, recorded: &KeyId) -> bool {
+        self.inner.may_unwrap(recorded)
+    }
     async fn wrap(&self, s: &[u8], c: &WrapContext) -> Result<Wrapped> {
         self.wraps.fetch_add(1, Ordering::SeqCst);
         self.inner.wrap(s, c).await
