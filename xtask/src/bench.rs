@@ -460,15 +460,15 @@ impl Moto {
     }
 }
 
-/// The parent of `pid`, from /proc/PID/stat (the field after the parenthesized name).
-fn parent_of(pid: u32) -> Option<u32> {
+/// The fields of /proc/PID/stat after the parenthesized name (state first, then ppid, ...).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    let after_name = stat.rsplit_once(')')?.1;
+    Some(after_name.split_whitespace().map(str::to_owned).collect())
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
 }
 
 fn descends_from(mut pid: u32, ancestor: u32) -> bool {
@@ -484,8 +484,7 @@ fn descends_from(mut pid: u32, ancestor: u32) -> bool {
 
 /// User + system CPU seconds of process `pid` so far (/proc/PID/stat, in USER_HZ = 100ths).
 pub(crate) fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let f = stat_fields(pid)?;
     let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
     // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
     Some((ticks(11)? + ticks(12)?) / 100.0)

@@ -63,7 +63,8 @@ impl Batch {
         }
     }
 
-    fn full(&self) -> usize {
+    /// Bytes of one full segment on disk: its plaintext and its tag.
+    pub(super) fn full(&self) -> usize {
         self.seg + TAG_LEN
     }
 

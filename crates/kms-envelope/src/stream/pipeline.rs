@@ -39,9 +39,8 @@ const BUFFERS_LARGE: usize = 2;
 /// pages). Writing 1 GiB from the page cache, interleaved: `dd` in 256 KiB calls 0.29–0.34 s
 /// (15 runs, none slow), 512 KiB 0.26–0.75 s, 1 MiB 0.53–1.29 s; `kms encrypt` 1.04× cp with
 /// 256 KiB writes against 1.82× with 512 KiB (9 runs each, 4 MiB batches; another set gave
-/// 1.00× for 256 KiB). Sealed batches are not whole pages
-/// (31 segments of 64 KiB + 16), so without the alignment every call would also start and end
-/// mid-page.
+/// 1.00× for 256 KiB). Sealed batches are not whole pages (31 segments of 64 KiB + 16), so
+/// without the alignment every call would also start and end mid-page.
 const WRITE_CHUNK: usize = 256 << 10;
 
 /// Bytes from output offset `at` to the next multiple of [`WRITE_CHUNK`] (a whole chunk when
@@ -88,10 +87,9 @@ struct Ramp {
 }
 
 impl Ramp {
-    fn new(batch: &Batch, segment_size: usize) -> Ramp {
-        let full = segment_size + kms_core::cipher::TAG_LEN;
+    fn new(batch: &Batch) -> Ramp {
         let max = batch.segments_per_batch();
-        let first = (FIRST_BATCH_BYTES / full).clamp(1, max);
+        let first = (FIRST_BATCH_BYTES / batch.full()).clamp(1, max);
         Ramp { next: first, max }
     }
 
@@ -234,7 +232,7 @@ pub(super) fn seal_overlapped<R: Read, W: Write + Send>(
     written: &mut u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
-    let mut ramp = Ramp::new(batch, key.segment_size);
+    let mut ramp = Ramp::new(batch);
     if batch.is_empty_plain() {
         ramp.apply(batch);
     }
@@ -306,7 +304,7 @@ pub(super) fn open_overlapped<R: Read, W: Write + Send>(
     output: &mut W,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
-    let mut ramp = Ramp::new(batch, key.segment_size);
+    let mut ramp = Ramp::new(batch);
     ramp.apply(batch);
     batch.begin_fill();
     fill_cipher(batch, input).map_err(read_err)?;

@@ -353,7 +353,7 @@ fn ramped_batches_give_the_same_bytes_at_every_step() {
     let k = key(seg);
     let pt = data(160 * seg + 1);
     let mut batch = Batch::new(seg);
-    let mut ramp = super::Ramp::new(&batch, seg);
+    let mut ramp = super::Ramp::new(&batch);
     let mut ends = vec![0, 1, 2, 4];
     let mut end = 0;
     loop {

@@ -124,14 +124,17 @@ async fn rewrap_counted(
         }
         Ok(())
     };
-    // A file that would be refused if it needs rewrapping is checked before any KMS call is
-    // spent on it: only whether it is current decides, and that takes none.
+    // Refused only when it needs rewrapping: checked before any KMS call is spent on it (only
+    // whether it is current decides, and that takes none), and again on the outcome.
+    let refuse = || -> FileResult<()> {
+        not_outside(t)?;
+        refuse_links(&meta)
+    };
     let refusable = meta.nlink() > 1 || t.outside;
     match Ciphertext::read(&mut reader) {
         Ok(Ciphertext::Stream(header)) => {
             if refusable && !rewrapper.stream_is_current(&header).await {
-                not_outside(t)?;
-                refuse_links(&meta)?;
+                refuse()?;
             }
             let r = rewrapper
                 .stream(&header)
@@ -145,8 +148,7 @@ async fn rewrap_counted(
                     Ok(Outcome::Current(ids.clone()))
                 }
                 rewrap::Outcome::Rewrapped { old, new } => {
-                    not_outside(t)?;
-                    refuse_links(&meta)?;
+                    refuse()?;
                     replace(path, &meta, snapshot, |out| {
                         r.write(&mut reader, out).map(drop)
                     })?;
@@ -159,8 +161,7 @@ async fn rewrap_counted(
         }
         Ok(Ciphertext::Value(v)) => {
             if refusable && !rewrapper.value_is_current(&v.blob).await {
-                not_outside(t)?;
-                refuse_links(&meta)?;
+                refuse()?;
             }
             let r = rewrapper
                 .value(&v.blob)
@@ -169,8 +170,7 @@ async fn rewrap_counted(
             match &r.outcome {
                 rewrap::Outcome::Current(ids) => Ok(Outcome::Current(ids.clone())),
                 rewrap::Outcome::Rewrapped { old, new } => {
-                    not_outside(t)?;
-                    refuse_links(&meta)?;
+                    refuse()?;
                     replace(path, &meta, snapshot, |out| {
                         let bytes = if v.text {
                             r.blob.to_text().into_bytes()
